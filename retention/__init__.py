@@ -1,0 +1,1 @@
+"""The `retention` command line: composes the engine and training commands."""

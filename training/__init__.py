@@ -1,0 +1,1 @@
+"""Training side: data contract, synthetic book, models, evaluation and the MLflow registry."""
