@@ -1,0 +1,239 @@
+"""Metrics for churn classifiers and uplift (treatment-effect) rankings.
+
+Outcome ``y`` is churn (1 = left). Churn scores rank likely churners first. Uplift scores
+are the predicted reduction in churn probability from the action (p_control − p_treated):
+larger means "treat first".
+
+Ranking curves sort once (descending score) and are evaluated only where the score changes,
+i.e. at the end of each group of tied scores, with straight lines in between — as
+``sklearn.metrics.roc_curve`` does. Results therefore never depend on the order of tied
+rows, and a score with ties behaves like the average over random orders of those rows
+(exactly so for gains; to first order for the Qini and uplift curves, whose treated/control
+ratio is not linear).
+
+Uplift curves (all on the x-axis φ = share of customers targeted, 0..1; ``N`` customers,
+``N_t``/``N_c`` treated/control in total; ``n_t(k), n_c(k)`` treated/control and
+``c_t(k), c_c(k)`` churners among them, in the top ``k`` by score):
+
+* **Qini curve** (Radcliffe 2007): ``Q(k) = R_t(k) − R_c(k)·n_t(k)/n_c(k)`` with ``R`` the
+  number *retained* (1 − churn). Since ``R = n − c`` this equals
+  ``c_c(k)·n_t(k)/n_c(k) − c_t(k)``: churners prevented among the treated in the top k. We
+  report ``Q(k) / N_t``, which under random assignment estimates ``(1/N)·Σ_{top k} τ_i``
+  (τ = churn reduction), so the curve ends at the average treatment effect (ATE) and does
+  not depend on N or the treated share. ``Q`` is 0 while ``n_c(k) = 0``.
+* **Qini coefficient**: the signed area between that curve and the random-targeting line
+  from (0, 0) to (1, ATE), ``∫₀¹ (q(φ) − φ·ATE) dφ``. 0 for a random ranking, positive when
+  better than random, negative when worse. No further normalisation: to judge a learned
+  ranking, divide its coefficient by the coefficient of the *true* per-customer effect
+  used as the score on the same data (the oracle ranking).
+* **Uplift curve** (as in Rzepakowski & Jaroszewicz 2012): ``u(k) = (k/N)·(c_c(k)/n_c(k) −
+  c_t(k)/n_t(k))``: the churn reduction per population customer if the top k were treated;
+  0 while either group is empty. **AUUC** is the area under it, ``∫₀¹ u(φ) dφ``; a random
+  ranking scores about ATE/2.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+FloatArray = NDArray[np.float64]
+
+__all__ = [
+    "Curve",
+    "auuc",
+    "calibration_table",
+    "classification_metrics",
+    "gains_curve",
+    "qini_coefficient",
+    "qini_curve",
+    "uplift_curve",
+]
+
+
+class Curve(NamedTuple):
+    """A ranking curve: ``value`` after targeting the top ``fraction_targeted`` customers."""
+
+    fraction_targeted: FloatArray
+    value: FloatArray
+
+
+# -- input checks ------------------------------------------------------------------------
+
+
+def _vector(x: ArrayLike, name: str) -> FloatArray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def _binary(x: ArrayLike, name: str) -> FloatArray:
+    arr = _vector(x, name)
+    if not np.all((arr == 0) | (arr == 1)):
+        raise ValueError(f"{name} must contain only 0 and 1")
+    return arr
+
+
+def _same_length(*arrays: FloatArray) -> None:
+    if len({a.size for a in arrays}) > 1:
+        raise ValueError(f"inputs have different lengths: {[a.size for a in arrays]}")
+
+
+def _probability(x: ArrayLike, name: str) -> FloatArray:
+    arr = _vector(x, name)
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must lie in [0, 1]")
+    return arr
+
+
+# -- ranking core ------------------------------------------------------------------------
+
+
+def _cumulative_at_ties(score: FloatArray, *columns: FloatArray) -> tuple[FloatArray, ...]:
+    """Sort once by descending score; return k and the cumulative sum of each column at the
+    end of every group of tied scores, each with a leading 0."""
+    order = np.argsort(-score, kind="stable")
+    s = score[order]
+    ends = np.append(np.flatnonzero(s[1:] != s[:-1]), s.size - 1)
+    k = np.concatenate([[0.0], ends + 1.0])
+    sums = [np.concatenate([[0.0], np.cumsum(col[order])[ends]]) for col in columns]
+    return (k, *sums)
+
+
+def _uplift_inputs(
+    y: ArrayLike, treated: ArrayLike, score: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    yy, tt, ss = _binary(y, "y"), _binary(treated, "treated"), _vector(score, "score")
+    _same_length(yy, tt, ss)
+    if tt.sum() == 0 or tt.sum() == tt.size:
+        raise ValueError("uplift metrics need both treated and control customers")
+    return yy, tt, ss
+
+
+# -- churn classifiers -------------------------------------------------------------------
+
+
+def gains_curve(y_true: ArrayLike, score: ArrayLike) -> Curve:
+    """Cumulative gains: share of all churners found among the top share of customers.
+
+    Starts at (0, 0) and ends at (1, 1); a random ranking is the diagonal.
+    """
+    y, s = _binary(y_true, "y_true"), _vector(score, "score")
+    _same_length(y, s)
+    if y.sum() == 0:
+        raise ValueError("gains need at least one churner in y_true")
+    k, churners = _cumulative_at_ties(s, y)
+    return Curve(k / y.size, churners / y.sum())
+
+
+def _lift_at(curve: Curve, share: float) -> float:
+    return float(np.interp(share, curve.fraction_targeted, curve.value)) / share
+
+
+def classification_metrics(y_true: ArrayLike, p: ArrayLike) -> dict[str, float]:
+    """Standard metrics of a churn probability ``p`` against outcomes ``y_true`` (1 = churn).
+
+    ``roc_auc``, ``pr_auc`` (average precision), ``brier``, ``log_loss`` (natural log; sklearn
+    clips p away from 0 and 1), ``top_decile_lift`` (churn rate in the top 10% by p over the
+    base rate, read off the gains curve so ties at the cut are shared pro rata) and
+    ``base_rate``. Both classes must be present.
+    """
+    y, pp = _binary(y_true, "y_true"), _probability(p, "p")
+    _same_length(y, pp)
+    if y.min() == y.max():
+        raise ValueError("y_true must contain both churners and non-churners")
+    return {
+        "roc_auc": float(roc_auc_score(y, pp)),
+        "pr_auc": float(average_precision_score(y, pp)),
+        "brier": float(brier_score_loss(y, pp)),
+        "log_loss": float(log_loss(y, pp, labels=[0, 1])),
+        "top_decile_lift": _lift_at(gains_curve(y, pp), 0.1),
+        "base_rate": float(y.mean()),
+    }
+
+
+def calibration_table(y_true: ArrayLike, p: ArrayLike, n_bins: int = 10) -> pd.DataFrame:
+    """Reliability table over quantile bins of ``p``.
+
+    Bin edges are the quantiles of ``p``; duplicate edges (heavy ties) are merged, so fewer
+    than ``n_bins`` rows can come back, and tied predictions always share a bin. A value on
+    an inner edge goes to the upper bin. Columns: ``p_min``, ``p_max``, ``mean_predicted``,
+    ``observed_rate``, ``count``; one row per non-empty bin, in increasing order of ``p``.
+    """
+    if n_bins < 1:
+        raise ValueError("n_bins must be >= 1")
+    y, pp = _binary(y_true, "y_true"), _probability(p, "p")
+    _same_length(y, pp)
+    edges = np.unique(np.quantile(pp, np.linspace(0.0, 1.0, n_bins + 1)))
+    bins = np.searchsorted(edges[1:-1], pp, side="right")
+    m = edges.size - 1 if edges.size > 1 else 1
+    count = np.bincount(bins, minlength=m).astype(np.float64)
+    keep = count > 0
+    p_min = np.full(m, np.inf)
+    p_max = np.full(m, -np.inf)
+    np.minimum.at(p_min, bins, pp)
+    np.maximum.at(p_max, bins, pp)
+    return pd.DataFrame(
+        {
+            "p_min": p_min[keep],
+            "p_max": p_max[keep],
+            "mean_predicted": np.bincount(bins, pp, minlength=m)[keep] / count[keep],
+            "observed_rate": np.bincount(bins, y, minlength=m)[keep] / count[keep],
+            "count": count[keep].astype(np.int64),
+        }
+    )
+
+
+# -- uplift ------------------------------------------------------------------------------
+
+
+def qini_curve(y: ArrayLike, treated: ArrayLike, score: ArrayLike) -> Curve:
+    """Radcliffe's Qini curve, per treated customer: ``Q(k)/N_t`` (see the module docstring).
+
+    ``y``: churn (1 = left); ``treated``: 1 if the customer got the action in a randomised
+    campaign; ``score``: predicted churn reduction (or the true effect, for the oracle).
+    """
+    yy, tt, ss = _uplift_inputs(y, treated, score)
+    k, n_t, c_t, c_c = _cumulative_at_ties(ss, tt, yy * tt, yy * (1.0 - tt))
+    n_c = k - n_t
+    ratio = np.divide(n_t, n_c, out=np.zeros_like(n_t), where=n_c > 0)
+    q = np.where(n_c > 0, c_c * ratio - c_t, 0.0)
+    return Curve(k / yy.size, q / tt.sum())
+
+
+def qini_coefficient(y: ArrayLike, treated: ArrayLike, score: ArrayLike) -> float:
+    """Signed area between the Qini curve and the random-targeting line (module docstring).
+
+    Compare a learned ranking with the oracle on the same held-out rows as
+    ``qini_coefficient(y, t, predicted) / qini_coefficient(y, t, true_effect)``.
+    Invariant to strictly increasing transforms of ``score``.
+    """
+    x, q = qini_curve(y, treated, score)
+    return float(np.trapezoid(q - x * q[-1], x))
+
+
+def uplift_curve(y: ArrayLike, treated: ArrayLike, score: ArrayLike) -> Curve:
+    """Uplift curve ``(k/N)·(c_c(k)/n_c(k) − c_t(k)/n_t(k))`` (module docstring)."""
+    yy, tt, ss = _uplift_inputs(y, treated, score)
+    k, n_t, c_t, c_c = _cumulative_at_ties(ss, tt, yy * tt, yy * (1.0 - tt))
+    n_c = k - n_t
+    both = (n_t > 0) & (n_c > 0)
+    rate_c = np.divide(c_c, n_c, out=np.zeros_like(c_c), where=both)
+    rate_t = np.divide(c_t, n_t, out=np.zeros_like(c_t), where=both)
+    x = k / yy.size
+    return Curve(x, x * (rate_c - rate_t))
+
+
+def auuc(y: ArrayLike, treated: ArrayLike, score: ArrayLike) -> float:
+    """Area under the uplift curve, in churn reduction per customer; random ≈ ATE/2."""
+    x, u = uplift_curve(y, treated, score)
+    return float(np.trapezoid(u, x))
