@@ -1,0 +1,1 @@
+"""One module per command or command group; `retention.cli` wires them together."""
