@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from retention.commands.features import features_app
+from retention.commands.keys import keys_app
 from retention.commands.synth import synth
 
 app = typer.Typer(
@@ -25,3 +27,5 @@ def main() -> None:
 
 
 app.command()(synth)
+app.add_typer(keys_app, name="keys")
+app.add_typer(features_app, name="features")

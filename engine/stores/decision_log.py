@@ -1,0 +1,220 @@
+"""The decision log: every answer, written durably before it is returned, and its outcomes.
+
+``SqlDecisionLog`` runs on SQLite (the embedded default: WAL journal, ``synchronous=FULL``
+so a returned decision survives a power cut) or PostgreSQL (``postgresql+psycopg://``;
+a plain ``postgresql://`` URL is read as psycopg 3). Writes of decisions go through the
+group-commit writer (``engine.stores.decision_log_writer``); outcomes, rarer, commit on
+their own and are idempotent per (decision, action).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from engine.errors import ConfigError, RetentionError
+from engine.stores.decision_log_schema import (
+    OUTCOMES,
+    DecisionRecord,
+    OutcomeKind,
+    OutcomeRecord,
+    decisions,
+    metadata,
+    outcomes,
+    utc,
+)
+from engine.stores.decision_log_writer import GroupCommitWriter, Row
+from engine.stores.errors import DecisionLogUnavailable, DecisionNotFound, OutcomeConflict
+
+
+class DecisionLog(Protocol):
+    """Where decisions and their outcomes are recorded."""
+
+    def log(self, decision: DecisionRecord) -> None:
+        """Return once the decision is committed; raise if it could not be."""
+        ...
+
+    async def log_async(self, decision: DecisionRecord) -> None:
+        """``log`` for the event loop: awaits the commit without blocking the loop."""
+        ...
+
+    def get(self, decision_id: str) -> DecisionRecord | None: ...
+
+    def outcomes(self, decision_id: str) -> list[OutcomeRecord]: ...
+
+    def record_outcome(
+        self, decision_id: str, action_id: str, outcome: OutcomeKind, at: datetime
+    ) -> OutcomeRecord: ...
+
+    def export_joined(self, path: Path) -> int: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the log's URL, with SQLite set up for durability and concurrency."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ConfigError("the decision log needs a SQLite file, not an in-memory database")
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(f"decision log: unsupported database {parsed.get_backend_name()!r}")
+    # pre_ping: a pooled connection that died with a database restart is replaced, not used.
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=FULL")  # WAL + NORMAL may lose the last commits
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _unavailable(exc: Exception) -> RetentionError:
+    if isinstance(exc, IntegrityError):
+        return RetentionError("decision log: a decision with this id is already logged")
+    cause = getattr(exc, "orig", None) or exc
+    # Only the driver's first line: never SQL parameters (they hold customer data).
+    detail = (str(cause).strip().splitlines() or ["no detail"])[0]
+    return DecisionLogUnavailable(f"decision log: {type(cause).__name__}: {detail}")
+
+
+class SqlDecisionLog:
+    """The decision log on a SQL database, with group commit."""
+
+    def __init__(self, url: str, *, max_batch: int = 256, max_wait_ms: float = 1.0) -> None:
+        self.engine = make_engine(url)
+        try:
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise _unavailable(exc) from exc
+        self._writer = GroupCommitWriter(
+            self._insert,
+            max_batch=max_batch,
+            max_wait_s=max_wait_ms / 1000,
+            on_error=_unavailable,
+            is_row_error=lambda exc: isinstance(exc, IntegrityError),
+        )
+
+    def _insert(self, rows: Sequence[Row]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(decisions.insert(), list(rows))
+
+    @staticmethod
+    def _row(decision: DecisionRecord) -> Row:
+        # Serialise here, in the caller's thread, so a non-JSON value fails its own caller
+        # at once instead of the writer's whole batch.
+        json.dumps(decision.request)
+        json.dumps(decision.response)
+        return decision.row()
+
+    def log(self, decision: DecisionRecord) -> None:
+        self._writer.submit(self._row(decision)).result()
+
+    async def log_async(self, decision: DecisionRecord) -> None:
+        await asyncio.wrap_future(self._writer.submit(self._row(decision)))
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        query = select(decisions).where(decisions.c.decision_id == decision_id)
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(query).first()
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+        return None if row is None else DecisionRecord.from_row(row)
+
+    def outcomes(self, decision_id: str) -> list[OutcomeRecord]:
+        query = select(outcomes).where(outcomes.c.decision_id == decision_id)
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(query.order_by(outcomes.c.action_id)).all()
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+        return [OutcomeRecord.from_row(r) for r in rows]
+
+    def record_outcome(
+        self, decision_id: str, action_id: str, outcome: OutcomeKind, at: datetime
+    ) -> OutcomeRecord:
+        """Record an outcome once; the same outcome again returns the stored record, a
+        different one raises ``OutcomeConflict``; an unknown decision ``DecisionNotFound``."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
+        wanted = OutcomeRecord(decision_id, action_id, outcome, utc(at))
+        try:
+            stored = self._stored_outcome(decision_id, action_id, insert=wanted)
+            if stored is None:  # lost a race with an identical or conflicting insert
+                stored = self._stored_outcome(decision_id, action_id, insert=None)
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+        if stored is None:  # pragma: no cover - the row we raced with cannot vanish
+            raise DecisionLogUnavailable("decision log: outcome vanished while recording")
+        if stored.outcome != outcome:
+            raise OutcomeConflict(
+                f"decision {decision_id} action {action_id}: outcome {stored.outcome!r} "
+                f"was already recorded; {outcome!r} conflicts with it"
+            )
+        return stored
+
+    def _stored_outcome(
+        self, decision_id: str, action_id: str, *, insert: OutcomeRecord | None
+    ) -> OutcomeRecord | None:
+        key = (outcomes.c.decision_id == decision_id) & (outcomes.c.action_id == action_id)
+        try:
+            with self.engine.begin() as connection:
+                found = connection.execute(
+                    select(decisions.c.decision_id).where(decisions.c.decision_id == decision_id)
+                ).first()
+                if found is None:
+                    raise DecisionNotFound(f"no decision {decision_id!r} in the decision log")
+                row = connection.execute(select(outcomes).where(key)).first()
+                if row is not None:
+                    return OutcomeRecord.from_row(row)
+                if insert is None:
+                    return None
+                connection.execute(
+                    outcomes.insert().values(
+                        decision_id=decision_id,
+                        action_id=action_id,
+                        outcome=insert.outcome,
+                        at=insert.at,
+                    )
+                )
+                return insert
+        except IntegrityError:
+            return None
+
+    def export_joined(self, path: Path) -> int:
+        """Write decisions left-joined to their outcomes to CSV or Parquet; the row count."""
+        from engine.stores.decision_log_export import export_joined
+
+        return export_joined(self.engine, path)
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(select(1))
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer, close connections (idempotent)."""
+        self._writer.close()
+        self.engine.dispose()

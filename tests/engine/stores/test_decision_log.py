@@ -1,0 +1,184 @@
+"""Decision log on SQLite and PostgreSQL: durable group commit, idempotent outcomes, export."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import event
+
+from engine.errors import RetentionError
+from engine.stores.decision_log import SqlDecisionLog
+from engine.stores.decision_log_schema import DecisionRecord, metadata
+from engine.stores.decision_log_writer import GroupCommitWriter
+from engine.stores.errors import DecisionLogUnavailable, DecisionNotFound, OutcomeConflict
+
+T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+def decision(customer: str = "C1", decision_id: str | None = None) -> DecisionRecord:
+    return DecisionRecord(
+        decision_id=decision_id or uuid.uuid4().hex,
+        created_at=T0,
+        customer_id=customer,
+        channel="call_center",
+        kind="decision",
+        inputs_digest="d" * 64,
+        request={"customer_id": customer, "context": {"intent": "cancel_request"}},
+        response={
+            "actions": [{"action_id": "loyalty_discount_10", "expected_value": 41.5}],
+            "reasons": ["price increase 19 %"],
+        },
+        model_version="retention-bundle/7",
+        ruleset_hash="a1b2c3",
+        control_group=False,
+        degraded=False,
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDecisionLog]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'decisions.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    decision_log = SqlDecisionLog(url, max_batch=64, max_wait_ms=2)
+    yield decision_log
+    decision_log.close()
+
+
+def test_logged_decision_reads_back(log: SqlDecisionLog) -> None:
+    record = decision()
+    log.log(record)
+    assert log.get(record.decision_id) == record
+    assert log.get("unknown") is None
+
+
+def test_log_async_awaits_the_commit(log: SqlDecisionLog) -> None:
+    records = [decision(f"C{i}") for i in range(20)]
+
+    async def main() -> None:
+        await asyncio.gather(*(log.log_async(r) for r in records))
+
+    asyncio.run(main())
+    assert all(log.get(r.decision_id) == r for r in records)
+
+
+def test_concurrent_callers_share_transactions(log: SqlDecisionLog) -> None:
+    commits = 0
+
+    def count(_connection: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(log.engine, "commit", count)
+    records = [decision(f"C{i}") for i in range(400)]
+    start = threading.Barrier(40)
+
+    def work(chunk: list[DecisionRecord]) -> None:
+        start.wait()
+        for record in chunk:
+            log.log(record)
+
+    threads = [threading.Thread(target=work, args=(records[i::40],)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(log.get(r.decision_id) is not None for r in records[::37])
+    assert commits < len(records) / 3, commits  # batched, not one flush per decision
+
+
+def test_duplicate_fails_only_its_caller(log: SqlDecisionLog) -> None:
+    first = decision()
+    log.log(first)
+    with pytest.raises(RetentionError, match="already logged"):
+        log.log(decision(decision_id=first.decision_id))
+    other = decision()
+    log.log(other)
+    assert log.get(other.decision_id) == other
+
+
+def test_non_json_request_fails_at_once(log: SqlDecisionLog) -> None:
+    bad = decision()
+    object.__setattr__(bad, "request", {"when": datetime.now(UTC)})
+    with pytest.raises(TypeError, match="JSON serializable"):
+        log.log(bad)
+
+
+def test_writer_survives_a_database_error(log: SqlDecisionLog) -> None:
+    metadata.drop_all(log.engine)
+    with pytest.raises(DecisionLogUnavailable, match="decision log"):
+        log.log(decision())
+    metadata.create_all(log.engine)
+    record = decision()
+    log.log(record)
+    assert log.get(record.decision_id) == record
+
+
+def test_outcomes_are_idempotent_and_conflicts_are_refused(log: SqlDecisionLog) -> None:
+    record = decision()
+    log.log(record)
+    at = T0 + timedelta(minutes=5)
+    stored = log.record_outcome(record.decision_id, "loyalty_discount_10", "accepted", at)
+    again = log.record_outcome(
+        record.decision_id, "loyalty_discount_10", "accepted", at + timedelta(hours=1)
+    )
+    assert again == stored
+    assert stored.at == at
+    with pytest.raises(OutcomeConflict, match="'accepted' was already recorded; 'declined'"):
+        log.record_outcome(record.decision_id, "loyalty_discount_10", "declined", at)
+    log.record_outcome(record.decision_id, "premium_freeze", "declined", at)
+    assert [o.outcome for o in log.outcomes(record.decision_id)] == ["accepted", "declined"]
+    with pytest.raises(DecisionNotFound):
+        log.record_outcome("nope", "x", "accepted", at)
+    with pytest.raises(ValueError, match="unknown outcome"):
+        log.record_outcome(record.decision_id, "x", "maybe", at)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_joins_outcomes(log: SqlDecisionLog, tmp_path: Path, suffix: str) -> None:
+    answered, silent = decision("C1"), decision("C2")
+    log.log(answered)
+    log.log(silent)
+    log.record_outcome(answered.decision_id, "loyalty_discount_10", "accepted", T0)
+    path = tmp_path / f"joined{suffix}"
+    assert log.export_joined(path) == 2
+    frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    by_customer = frame.set_index("customer_id")
+    assert by_customer.loc["C1", "outcome"] == "accepted"
+    assert pd.isna(by_customer.loc["C2", "outcome"])
+    assert "loyalty_discount_10" in by_customer.loc["C1", "response"]
+
+
+def test_close_drains_and_refuses_later_writes(tmp_path: Path) -> None:
+    decision_log = SqlDecisionLog(f"sqlite:///{tmp_path / 'd.db'}")
+    decision_log.log(decision())
+    decision_log.close()
+    decision_log.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        decision_log.log(decision())
+
+
+def test_writer_isolates_a_bad_row_and_keeps_going() -> None:
+    written: list[list[int]] = []
+
+    def write(rows: object) -> None:
+        batch = [r["n"] for r in rows]  # type: ignore[attr-defined]
+        if 13 in batch:
+            raise ValueError("unlucky row")
+        written.append(batch)
+
+    writer = GroupCommitWriter(write, max_batch=8, max_wait_s=0.01)
+    futures = [writer.submit({"n": n}) for n in range(30)]
+    errors = [n for n, f in enumerate(futures) if f.exception(timeout=5) is not None]
+    writer.close()
+    assert errors == [13]
+    assert sorted(n for batch in written for n in batch) == [n for n in range(30) if n != 13]
+    assert max(len(b) for b in written) > 1
