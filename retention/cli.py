@@ -10,6 +10,7 @@ import typer
 
 from retention.commands.features import features_app
 from retention.commands.keys import keys_app
+from retention.commands.rules import rules_app
 from retention.commands.synth import synth
 
 app = typer.Typer(
@@ -29,3 +30,4 @@ def main() -> None:
 app.command()(synth)
 app.add_typer(keys_app, name="keys")
 app.add_typer(features_app, name="features")
+app.add_typer(rules_app, name="rules")

@@ -2,4 +2,60 @@
 
 Nothing here performs I/O. Stores, models and rule sets are passed in by the caller;
 an import contract (see pyproject.toml) keeps web frameworks, Redis and SQL clients out.
+
+Per customer: ``decide`` (next-best actions) and ``check_renewal`` (renewal verdict).
+Vectorised over a DataFrame, with the same answers: ``decide_frame`` and ``check_renewals``.
+Batch budgets: ``allocate_budgets`` (greedy, never overspends, respects total caps).
 """
+
+from .allocation import Allocation, allocate, allocate_budgets
+from .batch import BatchDecisions, decide_frame
+from .codes import Check
+from .control import control_group_mask, control_position, in_control_group
+from .decide import decide
+from .frame_inputs import ACTION_OFFERS_PREFIX, LAST_DECLINE_AT, OFFERS_IN_WINDOW, UPLIFT_PREFIX
+from .inputs import (
+    ContactHistory,
+    ContactSnapshot,
+    Context,
+    OfferRecord,
+    PriceResponse,
+    RenewalPrices,
+    Scores,
+)
+from .renewal import check_renewal
+from .renewal_batch import RenewalBatch, check_renewals
+from .result import Candidate, Decision, Reason, Rejection, RenewalVerdict, Verdict
+
+__all__ = [
+    "ACTION_OFFERS_PREFIX",
+    "LAST_DECLINE_AT",
+    "OFFERS_IN_WINDOW",
+    "UPLIFT_PREFIX",
+    "Allocation",
+    "BatchDecisions",
+    "Candidate",
+    "Check",
+    "ContactHistory",
+    "ContactSnapshot",
+    "Context",
+    "Decision",
+    "OfferRecord",
+    "PriceResponse",
+    "Reason",
+    "Rejection",
+    "RenewalBatch",
+    "RenewalPrices",
+    "RenewalVerdict",
+    "Scores",
+    "Verdict",
+    "allocate",
+    "allocate_budgets",
+    "check_renewal",
+    "check_renewals",
+    "control_group_mask",
+    "control_position",
+    "decide",
+    "decide_frame",
+    "in_control_group",
+]

@@ -1,0 +1,136 @@
+"""``check_renewal``: is a renewal premium safe, and what should it be? (one customer)
+
+The renewal check runs the decision pipeline with the prices as context: churn at the
+current and proposed premium (``p_churn_at``), price policies (``pricing``), churn and
+expected value at the recommended premium, and a retention action chosen at the
+recommended premium (``proposed_premium`` and ``p_churn`` are those at it) — the offer of the first
+fired price policy whose action passes its own checks (eligibility, channel, contact policy,
+guardrails; not value: the policy decided it), else the top candidate of the regular
+decision. A control-group customer gets the verdict but no action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.rules import RuleSet
+
+from .decide import decide_evaluated
+from .evaluate_row import RowEvaluation, customer_row, qualifies_without_value
+from .explain import candidate, optional, policy_offer_reason
+from .inputs import NO_HISTORY, ContactHistory, Context, PriceResponse, RenewalPrices, Scores
+from .pricing import (
+    INF,
+    VERDICTS,
+    policy_bounds,
+    renewal_reasons,
+    renewal_value,
+    settle,
+)
+from .result import Candidate, Decision, Reason, RenewalVerdict
+
+
+def check_renewal(
+    rules: RuleSet,
+    customer_id: str,
+    features: Mapping[str, object],
+    scores: Scores,
+    prices: RenewalPrices,
+    p_churn_at: PriceResponse,
+    context: Context,
+    history: ContactHistory | None = None,
+) -> RenewalVerdict:
+    current, proposed = float(prices.current_premium), float(prices.proposed_premium)
+    p_current, p_proposed = (float(p) for p in p_churn_at(np.array([current, proposed])))
+    row = customer_row(features, scores, context)
+    row["current_premium"] = current
+    row["proposed_premium"] = proposed
+    row["new_business_premium"] = float(prices.new_business_premium)
+    row["p_churn_at_proposed"] = p_proposed
+    row["p_churn_at_current"] = p_current
+    outcomes = [policy_bounds(policy, row, current) for policy in rules.price_policies]
+    fired = [o[0] for o in outcomes]
+    upper, lower = INF, -INF
+    for _, policy_upper, policy_lower, _ in outcomes:
+        upper = policy_upper if policy_upper < upper else upper
+        lower = policy_lower if policy_lower > lower else lower
+    review = any(f and p.review for f, p in zip(fired, rules.price_policies, strict=True))
+    missing = any(o[3] for o in outcomes)
+    verdict, recommended, conflict = settle(proposed, upper, lower, review, missing)
+    if recommended == proposed:
+        p_recommended = p_proposed
+    elif recommended == current:
+        p_recommended = p_current
+    else:
+        p_recommended = float(p_churn_at(np.array([recommended]))[0])
+    clv = float(scores.clv)
+    # The action goes with the renewal as recommended: its cost, eligibility and script see
+    # the premium that will be proposed, and the churn risk at that premium.
+    row["proposed_premium"] = recommended
+    row["p_churn"] = p_recommended
+    decision, evaluation = decide_evaluated(
+        rules, customer_id, row, scores.uplift, context, history or NO_HISTORY
+    )
+    action = _policy_offer(
+        rules, row, scores.uplift, evaluation, history or NO_HISTORY, context, fired
+    )
+    reasons = renewal_reasons(
+        rules.price_policies,
+        (
+            [o[0] for o in outcomes],
+            [o[1] for o in outcomes],
+            [o[2] for o in outcomes],
+            [o[3] for o in outcomes],
+        ),
+        verdict,
+        (proposed, recommended, lower, upper),
+        conflict,
+    )
+    return RenewalVerdict(
+        customer_id=customer_id,
+        verdict=VERDICTS[verdict],
+        current_premium=current,
+        proposed_premium=proposed,
+        recommended_premium=recommended,
+        p_churn_at_proposed=optional(p_proposed),
+        p_churn_at_recommended=optional(p_recommended),
+        expected_value_at_proposed=optional(renewal_value(p_proposed, clv, proposed, current)),
+        expected_value_at_recommended=optional(
+            renewal_value(p_recommended, clv, recommended, current)
+        ),
+        action=None if decision.control_group else (action or decision.best),
+        policies=tuple(p.id for f, p in zip(fired, rules.price_policies, strict=True) if f),
+        reasons=tuple(reasons) + _control_reason(decision),
+        control_group=decision.control_group,
+        rule_set_hash=rules.hash,
+    )
+
+
+def _policy_offer(
+    rules: RuleSet,
+    row: dict[str, object],
+    uplifts: Mapping[str, float],
+    evaluation: RowEvaluation,
+    history: ContactHistory,
+    context: Context,
+    fired: list[bool],
+) -> Candidate | None:
+    for policy, holds in zip(rules.price_policies, fired, strict=True):
+        if not holds or policy.offer is None:
+            continue
+        action = rules.action(policy.offer)
+        uplift, cost = qualifies_without_value(
+            rules, action, row, uplifts, evaluation, history, context
+        )
+        if cost == cost:
+            i = action.index
+            numbers = (uplift, cost, evaluation.value[i], evaluation.score[i])
+            lead = (policy_offer_reason(policy),)
+            return candidate(rules, action, row, numbers, evaluation.fired, lead)
+    return None
+
+
+def _control_reason(decision: Decision) -> tuple[Reason, ...]:
+    return tuple(reason for reason in decision.reasons if reason.code == "control_group")
