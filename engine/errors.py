@@ -5,8 +5,10 @@
     ├── DataContractError               422  a table that does not satisfy its data contract
     │   └── ContractDefinitionError     422  the contract YAML itself is malformed
     ├── SynthError                      400  bad arguments to the synthetic book generator
+    ├── TrainingError                   422  data that cannot train a model (one class, few rows)
     ├── RuleError                       422  a rule set that cannot be parsed, checked or compiled
     ├── ModelNotFound                   404  an unknown model reference
+    ├── RegistryError                   503  the MLflow tracking store / registry failed
     └── FeatureStoreUnavailable         503  the online feature store cannot be reached
 
 Each class carries the HTTP status the API maps it to, so the mapping lives in one place
@@ -51,6 +53,12 @@ class SynthError(RetentionError):
     status_code = 400
 
 
+class TrainingError(RetentionError):
+    """The data cannot train a model: one class only, too few rows, no usable feature."""
+
+    status_code = 422
+
+
 class RuleError(RetentionError):
     """A rule set cannot be parsed, type-checked or compiled."""
 
@@ -61,6 +69,12 @@ class ModelNotFound(RetentionError):  # noqa: N818 - the name reads as the condi
     """A model reference (alias, version, run id, path) resolves to nothing."""
 
     status_code = 404
+
+
+class RegistryError(RetentionError):
+    """The MLflow tracking store or registry failed (unreachable, refused the model)."""
+
+    status_code = 503
 
 
 class FeatureStoreUnavailable(RetentionError):  # noqa: N818

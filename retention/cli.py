@@ -10,6 +10,7 @@ import typer
 
 from retention.commands.features import features_app
 from retention.commands.keys import keys_app
+from retention.commands.models import evaluate, promote, score, train
 from retention.commands.rules import rules_app
 from retention.commands.synth import synth
 
@@ -28,6 +29,8 @@ def main() -> None:
 
 
 app.command()(synth)
+for command in (train, evaluate, promote, score):
+    app.command()(command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(features_app, name="features")
 app.add_typer(rules_app, name="rules")

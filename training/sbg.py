@@ -1,37 +1,22 @@
-"""Shifted-beta-geometric (sBG) model of contractual retention.
+"""Fitting the shifted-beta-geometric (sBG) retention model by maximum likelihood.
 
-Fader, P. S. & Hardie, B. G. S. (2007), "How to Project Customer Retention",
-*Journal of Interactive Marketing* 21(1), 76–90.
-
-Every customer has a constant probability θ of cancelling at each renewal opportunity;
-θ varies across customers as Beta(α, β). With ``T`` the period in which a customer
-churns (t = 1, 2, …; period 0 is acquisition)::
-
-    P(T = t) = B(α + 1, β + t − 1) / B(α, β)        churn in period t
-    S(t)     = P(T > t) = B(α, β + t) / B(α, β)      still a customer after t periods
-    r_t      = S(t) / S(t − 1) = (β + t − 1) / (α + β + t − 1)
-
-Retention rates rise with tenure although no individual's θ changes: the customers most
-likely to leave leave first.
-
-Data conventions. A cohort is given as survivor counts at the start of periods 0..T (the
-first value is the cohort size). Individual data are a tenure in whole periods and a flag
-saying whether the customer is still active: a churner with tenure ``t`` churned in period
-``t`` (``t ≥ 1``); an active customer with tenure ``t`` has survived ``t`` periods
-(``t ≥ 0``). Both reduce to the same likelihood: churners in period t contribute
-``log P(T = t)``, customers still active after t periods contribute ``log S(t)``.
+The model and its evaluation (:class:`engine.scoring.sbg.SBGFit`) live in the engine, which
+values customers with it; this module fits it from cohort counts, individual durations, or
+one renewal of a book of customers with different tenures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma
+
+from engine.scoring.sbg import SBGFit
+from engine.scoring.sbg import as_float_array as _as_float_array
 
 FloatArray = NDArray[np.float64]
 
@@ -40,130 +25,7 @@ FloatArray = NDArray[np.float64]
 _LOG_BOUNDS = (np.log(1e-4), np.log(1e6))
 _GRID = np.linspace(-4.0, 6.0, 21)
 
-__all__ = ["SBGFit", "fit_sbg", "fit_sbg_from_durations"]
-
-
-def _as_float_array(x: ArrayLike, name: str) -> FloatArray:
-    arr = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return arr
-
-
-def _out(values: FloatArray, scalar: bool) -> float | FloatArray:
-    return float(values) if scalar else values
-
-
-@dataclass(frozen=True)
-class SBGFit:
-    """A fitted sBG model. All methods accept a scalar (returning a float) or an array."""
-
-    alpha: float
-    beta: float
-    log_likelihood: float
-    n_periods: int
-
-    def _log_survival(self, t: FloatArray) -> FloatArray:
-        result: FloatArray = betaln(self.alpha, self.beta + t) - betaln(self.alpha, self.beta)
-        return result
-
-    @overload
-    def survival(self, t: float) -> float: ...
-    @overload
-    def survival(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
-    def survival(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
-        """S(t) = P(T > t): share of a cohort still a customer after ``t ≥ 0`` periods."""
-        tt = _as_float_array(t, "t")
-        if np.any(tt < 0):
-            raise ValueError("t must be >= 0 for survival")
-        return _out(np.exp(self._log_survival(tt)), tt.ndim == 0)
-
-    @overload
-    def churn_probability(self, t: float) -> float: ...
-    @overload
-    def churn_probability(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
-    def churn_probability(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
-        """P(T = t): probability that a new customer churns in period ``t ≥ 1``."""
-        tt = _as_float_array(t, "t")
-        if np.any(tt < 1):
-            raise ValueError("t must be >= 1 for churn_probability")
-        log_p = betaln(self.alpha + 1.0, self.beta + tt - 1.0) - betaln(self.alpha, self.beta)
-        return _out(np.exp(log_p), tt.ndim == 0)
-
-    @overload
-    def retention_rate(self, t: float) -> float: ...
-    @overload
-    def retention_rate(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
-    def retention_rate(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
-        """r_t = S(t)/S(t−1) = (β+t−1)/(α+β+t−1): renewal rate in period ``t ≥ 1``."""
-        tt = _as_float_array(t, "t")
-        if np.any(tt < 1):
-            raise ValueError("t must be >= 1 for retention_rate")
-        r = (self.beta + tt - 1.0) / (self.alpha + self.beta + tt - 1.0)
-        return _out(r, tt.ndim == 0)
-
-    @overload
-    def expected_lifetime_value(
-        self,
-        margin: float,
-        discount_rate: float,
-        horizon_periods: int,
-        periods_already_survived: float = 0,
-    ) -> float: ...
-    @overload
-    def expected_lifetime_value(
-        self,
-        margin: NDArray[Any] | Sequence[float],
-        discount_rate: float,
-        horizon_periods: int,
-        periods_already_survived: float | NDArray[Any] | Sequence[float] = 0,
-    ) -> FloatArray: ...
-    @overload
-    def expected_lifetime_value(
-        self,
-        margin: float,
-        discount_rate: float,
-        horizon_periods: int,
-        periods_already_survived: NDArray[Any] | Sequence[float],
-    ) -> FloatArray: ...
-    def expected_lifetime_value(
-        self,
-        margin: float | NDArray[Any] | Sequence[float],
-        discount_rate: float,
-        horizon_periods: int,
-        periods_already_survived: float | NDArray[Any] | Sequence[float] = 0,
-    ) -> float | FloatArray:
-        """Discounted expected residual value of a customer who has survived ``n`` periods.
-
-        The customer earns ``margin`` at each future renewal it makes, discounted by the
-        number of periods from now::
-
-            value = margin · Σ_{k=1..H} S(n + k) / S(n) / (1 + d)^k
-
-        with ``S(n + k)/S(n)`` the chance of still being a customer k periods from now given
-        survival so far (Fader & Hardie's DERL idea, truncated at ``H = horizon_periods``).
-        As H → ∞ this is ``DERL(d | α, β, n) / (1 + d)`` in the notation of Fader & Hardie
-        (2010), whose first renewal is not discounted. ``margin`` and
-        ``periods_already_survived`` broadcast against each other; the work is done once per
-        distinct tenure, so a million customers with a few dozen tenures is cheap.
-        """
-        if not isinstance(horizon_periods, int | np.integer) or horizon_periods < 1:
-            raise ValueError("horizon_periods must be a positive integer")
-        if not np.isfinite(discount_rate) or discount_rate < 0:
-            raise ValueError("discount_rate must be a finite number >= 0")
-        m = _as_float_array(margin, "margin")
-        n = _as_float_array(periods_already_survived, "periods_already_survived")
-        if np.any(n < 0):
-            raise ValueError("periods_already_survived must be >= 0")
-        distinct, inverse = np.unique(n.ravel(), return_inverse=True)
-        k = np.arange(1, horizon_periods + 1, dtype=np.float64)
-        # log S(n + k) − log S(n) = betaln(α, β + n + k) − betaln(α, β + n)
-        log_cond = betaln(self.alpha, self.beta + distinct[:, None] + k) - betaln(
-            self.alpha, self.beta + distinct[:, None]
-        )
-        factor = np.exp(log_cond - k * np.log1p(discount_rate)).sum(axis=1)
-        value = m * factor[inverse].reshape(n.shape)
-        return _out(np.asarray(value, dtype=np.float64), value.ndim == 0)
+__all__ = ["SBGFit", "fit_sbg", "fit_sbg_from_durations", "fit_sbg_from_renewals"]
 
 
 # -- likelihood -------------------------------------------------------------------------
@@ -288,3 +150,47 @@ def fit_sbg_from_durations(durations: ArrayLike, censored: ArrayLike) -> SBGFit:
     churned_counts = np.bincount(d[~c], minlength=length).astype(np.float64)
     censored_counts = np.bincount(d[c], minlength=length).astype(np.float64)
     return _fit(churned_counts, censored_counts, n_periods=length - 1)
+
+
+def fit_sbg_from_renewals(tenure: ArrayLike, churned: ArrayLike) -> SBGFit:
+    """Maximum-likelihood sBG fit to one renewal of a book of customers of mixed tenure.
+
+    A customer with ``tenure`` n has survived n periods and now faces renewal n + 1: they
+    churn with probability ``1 − r_{n+1} = α / (α + β + n)``. Conditioning on survival to
+    n (left truncation) matters: a book at renewal holds only customers who stayed so far,
+    so treating their tenure as a plain duration would overstate retention.
+    """
+    n_float = _as_float_array(tenure, "tenure")
+    c = _as_float_array(churned, "churned")
+    if n_float.ndim != 1 or c.shape != n_float.shape or n_float.size == 0:
+        raise ValueError("tenure and churned must be non-empty 1-D arrays of the same length")
+    if np.any(n_float < 0) or np.any(n_float != np.round(n_float)):
+        raise ValueError("tenure must be whole numbers of periods >= 0")
+    if not np.all(np.isin(c, (0.0, 1.0))):
+        raise ValueError("churned must be 0/1")
+    n = n_float.astype(np.int64)
+    churn_counts = np.bincount(n, weights=c).astype(np.float64)
+    stay_counts = np.bincount(n).astype(np.float64) - churn_counts
+    if churn_counts.sum() == 0 or stay_counts.sum() == 0:
+        raise ValueError("need both churners and renewals to fit")
+    periods = np.arange(churn_counts.size, dtype=np.float64)
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        a, b = np.exp(log_params)
+        total = a + b + periods
+        ll = churn_counts @ (np.log(a) - np.log(total)) + stay_counts @ (
+            np.log(b + periods) - np.log(total)
+        )
+        g_a = churn_counts @ (1.0 / a - 1.0 / total) - stay_counts @ (1.0 / total)
+        g_b = -churn_counts @ (1.0 / total) + stay_counts @ (1.0 / (b + periods) - 1.0 / total)
+        return -float(ll), -np.array([g_a * a, g_b * b], dtype=np.float64)
+
+    grid = np.array([(x, y) for x in _GRID for y in _GRID])
+    start = grid[int(np.nanargmin([objective(p)[0] for p in grid]))]
+    result = minimize(
+        objective, start, jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS, _LOG_BOUNDS]
+    )
+    if not np.all(np.isfinite(result.x)):
+        raise ValueError(f"sBG fit failed: {result.message}")
+    alpha, beta = (float(v) for v in np.exp(result.x))
+    return SBGFit(alpha=alpha, beta=beta, log_likelihood=-float(result.fun), n_periods=len(periods))

@@ -172,7 +172,8 @@ def test_insurance_contract_validates_the_book_columns() -> None:
         "capital",
     ]
     assert table.frame["treatment"].isna().tolist() == [False, True, False, False]
-    excluded = {"customer_id", "churned", "treatment"}
+    # premium_change_pct is derived by the engine from the offered premium instead.
+    excluded = {"customer_id", "churned", "treatment", "premium_change_pct"}
     observable = {c for c in insurance_frame().columns if not c.startswith("truth_")}
     assert list(table.features.columns) == contract.feature_columns
     assert set(contract.feature_columns) == observable - excluded
@@ -426,7 +427,7 @@ def test_truth_columns_are_dropped_but_never_mapped(tmp_path: Path) -> None:
         "  noise_2: {kind: float}\n", "  noise_2: {kind: float}\n  truth_loyalty: {kind: float}\n"
     )
     error = contract_refusal(tmp_path, text)
-    assert "roles.features[26]: column 'truth_loyalty' is ground truth" in str(error)
+    assert "roles.features[25]: column 'truth_loyalty' is ground truth" in str(error)
     assert "columns.truth_loyalty" in str(error)
 
 

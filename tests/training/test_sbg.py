@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import hyp2f1
 
-from training.sbg import SBGFit, fit_sbg, fit_sbg_from_durations
+from training.sbg import SBGFit, fit_sbg, fit_sbg_from_durations, fit_sbg_from_renewals
 
 # Fader & Hardie (2007), survivors at the start of years 0..7 of a 1,000-customer cohort.
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
@@ -200,3 +200,25 @@ def test_bad_value_arguments_are_refused() -> None:
         fit.expected_lifetime_value(1.0, 0.1, 5, -1)
     with pytest.raises(ValueError, match=">= 1"):
         fit.churn_probability(0)
+
+
+def test_renewal_fit_recovers_parameters_of_a_left_truncated_book() -> None:
+    # Simulate customers who joined at different times; keep those still with us (the book
+    # at renewal) and observe one more renewal each.
+    rng = np.random.default_rng(5)
+    alpha, beta = 0.9, 2.5
+    theta = rng.beta(alpha, beta, 400_000)
+    lifetime = rng.geometric(theta)  # the period in which each customer churns
+    age = rng.integers(0, 15, theta.size)  # periods since they joined
+    alive = lifetime > age
+    tenure, churned = age[alive], (lifetime[alive] == age[alive] + 1).astype(int)
+    fit = fit_sbg_from_renewals(tenure, churned)
+    assert fit.alpha == pytest.approx(alpha, rel=0.1)
+    assert fit.beta == pytest.approx(beta, rel=0.1)
+
+
+def test_renewal_fit_refuses_bad_input() -> None:
+    with pytest.raises(ValueError, match="whole numbers"):
+        fit_sbg_from_renewals([1.5, 2.0], [0, 1])
+    with pytest.raises(ValueError, match="both churners and renewals"):
+        fit_sbg_from_renewals([1, 2], [0, 0])

@@ -45,6 +45,7 @@ Role = Literal[
     "treatment",
     "outcome",
     "segment",
+    "tenure",
 ]
 """Roles held by one column each; ``features`` (a list) is the other role."""
 
@@ -171,6 +172,8 @@ class Roles(_Strict):
     treatment: TreatmentRole | None = None
     outcome: str | None = None
     segment: str | None = None
+    tenure: str | None = None
+    """Whole periods (years) the customer has been with us: feeds the cohort value model."""
 
     @field_validator("treatment", mode="before")
     @classmethod
@@ -193,6 +196,7 @@ _ROLE_KINDS: dict[str, tuple[Kind, ...]] = {
     "outcome": ("boolean",),
     "treatment": ("categorical", "string"),
     "segment": ("categorical", "string"),
+    "tenure": ("integer",),
     "features": ("float", "integer", "boolean", "categorical"),
     **dict.fromkeys(MONEY_ROLES, ("float", "integer")),
 }

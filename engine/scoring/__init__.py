@@ -1,0 +1,1 @@
+"""Scoring: the model bundle the engine loads, calibration, and customer value."""

@@ -1,0 +1,103 @@
+"""Evaluating a model bundle on a contract-checked table: the same metrics for any bundle.
+
+Used by training (on its held-out rows) and by ``retention evaluate`` (challenger against
+champion on the same data). Churn is judged on customers who received no action; uplift on
+the campaign's randomised arms (each action against control).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from engine.scoring.bundle import ModelBundle
+from training.contract import ContractTable
+from training.evaluation.metrics import (
+    Curve,
+    calibration_table,
+    classification_metrics,
+    gains_curve,
+    qini_coefficient,
+    qini_curve,
+)
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class Evaluation:
+    """Headline metrics (flat names, ready for MLflow) and the curves behind the plots."""
+
+    metrics: dict[str, float]
+    y: FloatArray
+    p_churn: FloatArray
+    calibration: pd.DataFrame
+    gains: Curve
+    qini: dict[str, Curve] = field(default_factory=dict)
+
+
+def arms(table: ContractTable) -> npt.NDArray[np.object_]:
+    """Each row's campaign arm: an action id, or None for control / not in the campaign."""
+    column = table.column_for("treatment")
+    if column is None:
+        return np.full(len(table), None, dtype=object)
+    treatment = table.contract.roles.treatment
+    control = treatment.control if treatment else "control"
+    values = table.frame[column].astype("object")
+    return np.asarray(values.where(values.notna() & (values != control), None), dtype=object)
+
+
+def control_rows(table: ContractTable) -> BoolArray:
+    """Randomised control customers of the campaign (not customers outside it)."""
+    column = table.column_for("treatment")
+    treatment = table.contract.roles.treatment
+    if column is None or treatment is None:
+        return np.zeros(len(table), dtype=bool)
+    return np.asarray(table.frame[column].astype("object") == treatment.control, dtype=bool)
+
+
+def outcome(table: ContractTable) -> FloatArray:
+    column = table.column_for("outcome")
+    series = table.frame[column] if column else table.label
+    return series.to_numpy(dtype=np.float64)
+
+
+def evaluate_bundle(
+    bundle: ModelBundle, table: ContractTable, rows: BoolArray | None = None
+) -> Evaluation:
+    """Metrics of ``bundle`` on ``table`` (restricted to ``rows`` when given)."""
+    selected = np.ones(len(table), dtype=bool) if rows is None else rows
+    arm = arms(table)
+    untreated = selected & np.array([a is None for a in arm])
+    y_all = table.label.to_numpy(dtype=np.float64)
+    x = bundle.matrix(table.frame)
+    p = bundle.p_churn(x[untreated])
+    y = y_all[untreated]
+    metrics = {f"churn_{k}": v for k, v in classification_metrics(y, p).items()}
+    metrics["churn_rows"] = float(untreated.sum())
+
+    qini: dict[str, Curve] = {}
+    if bundle.uplift_models:
+        control = selected & control_rows(table)
+        y_out = outcome(table)
+        uplift = bundle.uplift(x)
+        for action, score in uplift.items():
+            rows_a = control | (selected & (arm == action))
+            treated = arm[rows_a] == action
+            if treated.sum() == 0 or (~treated).sum() == 0:
+                continue
+            qini[action] = qini_curve(y_out[rows_a], treated, score[rows_a])
+            metrics[f"qini__{action}"] = qini_coefficient(y_out[rows_a], treated, score[rows_a])
+            metrics[f"uplift_mean__{action}"] = float(score[selected].mean())
+    return Evaluation(
+        metrics=metrics,
+        y=y,
+        p_churn=p,
+        calibration=calibration_table(y, p),
+        gains=gains_curve(y, p),
+        qini=qini,
+    )

@@ -1,0 +1,1 @@
+"""The models behind the engine: churn, calibration, uplift and value."""

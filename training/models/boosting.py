@@ -1,0 +1,106 @@
+"""LightGBM training with early stopping, deterministic for a given seed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+MAX_ROUNDS = 5000
+EARLY_STOPPING_ROUNDS = 100
+
+
+@dataclass(frozen=True)
+class BoostingParams:
+    """Sensible defaults for tabular churn data; early stopping picks the tree count."""
+
+    objective: str = "binary"
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_data_in_leaf: int = 100
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    bagging_freq: int = 1
+    lambda_l2: float = 1.0
+    max_rounds: int = MAX_ROUNDS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_lightgbm(self, seed: int, threads: int) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": self.bagging_freq,
+            "lambda_l2": self.lambda_l2,
+            "seed": seed,
+            "num_threads": threads,
+            # Same data + seed -> same trees, whatever the machine load.
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbosity": -1,
+            **self.extra,
+        }
+
+
+CHURN_PARAMS = BoostingParams()
+EFFECT_PARAMS = BoostingParams(
+    objective="regression",
+    learning_rate=0.03,
+    num_leaves=15,
+    min_data_in_leaf=200,
+    lambda_l2=5.0,
+    max_rounds=1000,
+)
+# Distillation targets are smooth: a few large trees at a high learning rate reproduce them
+# (correlation > 0.99 with the ensemble, measured) and keep batch scoring fast, since every
+# action costs one model call per customer.
+DISTILL_PARAMS = BoostingParams(
+    objective="regression",
+    learning_rate=0.3,
+    num_leaves=63,
+    min_data_in_leaf=50,
+    feature_fraction=1.0,
+    bagging_fraction=1.0,
+    bagging_freq=0,
+    max_rounds=40,
+)
+
+
+def fit_booster(
+    x: FloatArray,
+    y: FloatArray,
+    valid_x: FloatArray,
+    valid_y: FloatArray,
+    params: BoostingParams,
+    categorical: Sequence[int],
+    seed: int,
+    threads: int = 0,
+) -> lgb.Booster:
+    """Train until the validation loss stops improving; keep only the best iteration."""
+    train_set = lgb.Dataset(
+        x, y, categorical_feature=list(categorical), free_raw_data=True, params={"verbosity": -1}
+    )
+    valid_set = lgb.Dataset(valid_x, valid_y, reference=train_set)
+    booster = lgb.train(
+        params.to_lightgbm(seed, threads),
+        train_set,
+        num_boost_round=params.max_rounds,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
+    # Drop the trees after the best iteration so the saved model is the one validated.
+    return booster.model_from_string(booster.model_to_string(num_iteration=booster.best_iteration))
+
+
+def split_mask(n: int, share: float, seed: int) -> npt.NDArray[np.bool_]:
+    """A reproducible random subset of ``share`` of ``n`` rows."""
+    return np.random.default_rng(seed).random(n) < share

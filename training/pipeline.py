@@ -1,0 +1,173 @@
+"""`retention train` as a function: contract-checked table in, model bundle and report out.
+
+Steps: split (test rows held out for the report) → features → churn model with early
+stopping → calibration chosen on validation rows → value model → per-action uplift →
+bundle on disk → evaluation on the test rows. Every step is seeded; the same data and seed
+give the same metrics.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+
+import engine
+from engine.errors import TrainingError
+from engine.features import FeatureSpec, build_matrix
+from engine.scoring.bundle import BundleManifest, ModelBundle, UpliftSpec, save_bundle
+from training.contract import ContractTable
+from training.evaluation.bundle_eval import Evaluation, arms, evaluate_bundle, outcome
+from training.models.boosting import CHURN_PARAMS, fit_booster, split_mask
+from training.models.calibration import choose_calibrator
+from training.models.uplift import METHOD, UpliftData, fit_uplift
+from training.models.value import fit_value_model
+
+FloatArray = npt.NDArray[np.float64]
+
+MIN_TRAIN_ROWS = 200
+MIN_CLASS_ROWS = 20
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 7
+    test_share: float = 0.3
+    valid_share: float = 0.2
+    horizon_years: int = 5
+    discount_rate: float = 0.08
+    min_action_rows: int = 1000
+    min_action_events: int = 50
+
+
+@dataclass
+class TrainResult:
+    bundle: ModelBundle
+    evaluation: Evaluation
+    test_rows: npt.NDArray[np.bool_]
+    params: dict[str, str | float | int]
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_trainable(y: FloatArray, where: str) -> None:
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    if len(y) < MIN_TRAIN_ROWS:
+        raise TrainingError(f"too few rows to train on: {len(y)} {where} (need {MIN_TRAIN_ROWS})")
+    if positives == 0 or negatives == 0:
+        only = "churned" if negatives == 0 else "stayed"
+        raise TrainingError(f"the label has one class only: every one of {len(y)} {where} {only}")
+    if min(positives, negatives) < MIN_CLASS_ROWS:
+        raise TrainingError(
+            f"too few rows of one class: {positives} churned and {negatives} stayed {where} "
+            f"(need {MIN_CLASS_ROWS} of each)"
+        )
+
+
+def train(
+    table: ContractTable,
+    out_dir: Path,
+    config: TrainConfig = TrainConfig(),
+    progress: Callable[[str], None] = lambda _: None,
+) -> TrainResult:
+    """Train every model the table supports and write the bundle to ``out_dir``."""
+    seed = config.seed
+    roles = {role: table.column_for(role) for role in ("premium", "proposed_premium")}
+    roles["new_business_premium"] = table.column_for("new_business_premium")
+    spec = FeatureSpec.fit(table.frame, table.numeric_features, table.categorical_features, roles)
+    progress(f"features: {len(spec.names)} ({', '.join(spec.derived) or 'none'} derived)")
+    x = build_matrix(table.frame, spec)
+    y = table.label.to_numpy(dtype=np.float64)
+    arm = arms(table)
+    untreated = np.array([a is None for a in arm])
+    test = split_mask(len(y), config.test_share, seed)
+    train_rows = ~test
+    churn_rows = train_rows & untreated
+    _check_trainable(y[churn_rows], "untreated training rows")
+    _check_trainable(y[test & untreated], "untreated test rows")
+
+    progress(f"churn model: {int(churn_rows.sum()):,} training rows")
+    xc, yc = x[churn_rows], y[churn_rows]
+    valid = split_mask(len(yc), config.valid_share, seed + 1)
+    churn = fit_booster(
+        xc[~valid], yc[~valid], xc[valid], yc[valid], CHURN_PARAMS, spec.categorical_indices, seed
+    )
+    raw_valid = np.asarray(churn.predict(xc[valid]), dtype=np.float64)
+    calibrator, calibration_losses = choose_calibrator(raw_valid, yc[valid], seed)
+    progress(f"calibration: {calibrator.kind} (out-of-fold log-loss {calibration_losses})")
+
+    skipped: dict[str, str] = {}
+    value, value_note = fit_value_model(
+        table, churn_rows, config.horizon_years, config.discount_rate
+    )
+    if value is None:
+        skipped["value"] = value_note
+
+    uplift_spec, uplift_models = None, {}
+    if table.column_for("treatment") is None:
+        skipped["uplift"] = "the contract maps no treatment column (no campaign history)"
+    else:
+        data = UpliftData(
+            x=x[train_rows], y=outcome(table)[train_rows], arm=arm[train_rows],
+            categorical=spec.categorical_indices,
+        )  # fmt: skip
+        fit = fit_uplift(
+            data,
+            lambda m: np.asarray(churn.predict(m), dtype=np.float64),
+            seed,
+            config.min_action_rows,
+            config.min_action_events,
+            progress,
+        )
+        skipped.update({f"uplift__{a}": reason for a, reason in fit.skipped.items()})
+        if fit.models:
+            uplift_models = fit.models
+            uplift_spec = UpliftSpec(
+                method=METHOD, models={a: f"uplift__{a}.txt" for a in fit.models}
+            )
+        elif not fit.skipped:
+            skipped["uplift"] = "no campaign actions in the table"
+
+    manifest = BundleManifest(
+        contract=table.contract.name,
+        id_column=table.contract.roles.id,
+        data_fingerprint=table.fingerprint,
+        seed=seed,
+        features=spec,
+        calibrator=calibrator,
+        uplift=uplift_spec,
+        value=value,
+        skipped=skipped,
+        versions={
+            "engine": engine.__version__,
+            "lightgbm": lgb.__version__,
+            "python": platform.python_version(),
+        },
+    )
+    save_bundle(out_dir, manifest, churn, uplift_models)
+    bundle = ModelBundle.load(out_dir)
+    progress("evaluating on the held-out test rows")
+    evaluation = evaluate_bundle(bundle, table, test)
+    params: dict[str, str | float | int] = {
+        "seed": seed,
+        "test_share": config.test_share,
+        "rows": len(y),
+        "churn_trees": churn.num_trees(),
+        "calibration": calibrator.kind,
+        "features": len(spec.names),
+        "uplift_method": METHOD if uplift_models else "none",
+        "uplift_actions": ",".join(uplift_models) or "none",
+        "horizon_years": config.horizon_years,
+        "discount_rate": config.discount_rate,
+        "data_fingerprint": table.fingerprint,
+        "contract": table.contract.name,
+    }
+    notes = [f"{part} skipped: {reason}" for part, reason in skipped.items()]
+    if value is not None:
+        notes.append(f"value: {value_note}")
+    return TrainResult(bundle, evaluation, test, params, notes)
