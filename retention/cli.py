@@ -11,7 +11,10 @@ import typer
 from retention.commands.features import features_app
 from retention.commands.keys import keys_app
 from retention.commands.models import evaluate, promote, score, train
+from retention.commands.outcomes import outcomes_app
+from retention.commands.quickstart import quickstart
 from retention.commands.rules import rules_app
+from retention.commands.serve import serve
 from retention.commands.synth import synth
 
 app = typer.Typer(
@@ -29,8 +32,9 @@ def main() -> None:
 
 
 app.command()(synth)
-for command in (train, evaluate, promote, score):
+for command in (train, evaluate, promote, score, serve, quickstart):
     app.command()(command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(features_app, name="features")
 app.add_typer(rules_app, name="rules")
+app.add_typer(outcomes_app, name="outcomes")

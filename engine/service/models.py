@@ -1,0 +1,137 @@
+"""The live model bundle and how a promotion or a new bundle replaces it without a restart.
+
+``ModelHolder`` resolves a reference (an alias such as ``champion``, a version, a run id, a
+``models:/`` URI or a local path) to a bundle directory and loads it. ``reload`` checks
+whether the reference now points elsewhere (a promotion moved the alias) and, if so, loads
+the new bundle first and swaps it in one assignment: readers keep the object they took for
+the whole request. A bundle that cannot be resolved or loaded never replaces the live one;
+the error is kept in ``last_error`` for ``/readyz`` and the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import RetentionError
+from engine.scoring.bundle import ModelBundle
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveModel:
+    """A loaded bundle and the version it is known by (``retention-bundle/3``, ``path:…``)."""
+
+    bundle: ModelBundle
+    version: str
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelReload:
+    ok: bool
+    changed: bool
+    version: str
+    error: str | None = None
+
+
+def registry_version(ref: str) -> str | None:
+    """The registered version a registry reference points at now; None for a local path."""
+    if Path(ref).exists():
+        return None
+    from engine.scoring.registry import REGISTERED_MODEL, model_uri, use_tracking
+
+    uri = model_uri(ref)
+    prefix = f"models:/{REGISTERED_MODEL}"
+    if not uri.startswith(prefix):
+        return uri  # a run or logged-model URI is immutable: it is its own version
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    use_tracking()
+    rest = uri[len(prefix) :]
+    try:
+        if rest.startswith("@"):
+            found = MlflowClient().get_model_version_by_alias(REGISTERED_MODEL, rest[1:])
+            return f"{REGISTERED_MODEL}/{found.version}"
+    except MlflowException as exc:
+        raise RetentionError(f"model {ref!r}: {str(exc).splitlines()[0]}") from exc
+    return f"{REGISTERED_MODEL}{rest}"
+
+
+def load_model(ref: str, version: str | None = None) -> LiveModel:
+    """Resolve and load ``ref``; raise a ``RetentionError`` if it cannot be."""
+    from engine.scoring.registry import resolve_bundle
+
+    version = version if version is not None else registry_version(ref)
+    target = ref if version is None else source_ref(version, ref)
+    bundle = ModelBundle.load(resolve_bundle(target))
+    if version is None:
+        version = f"path:{bundle.manifest.data_fingerprint[:12]}:{_signature(Path(ref))}"
+    return LiveModel(bundle, version, ref)
+
+
+def _signature(path: Path) -> str:
+    """Changes when a bundle directory is rewritten in place (manifest size and mtime)."""
+    from engine.scoring.bundle import MANIFEST
+
+    for manifest in (path / MANIFEST, path / "artifacts" / "bundle" / MANIFEST):
+        if manifest.is_file():
+            stat = manifest.stat()
+            return f"{stat.st_size:x}{stat.st_mtime_ns:x}"[-12:]
+    return "-"
+
+
+def source_ref(version: str, ref: str) -> str:
+    """Download exactly the version resolved, not whatever the alias says a moment later."""
+    from engine.scoring.registry import REGISTERED_MODEL
+
+    prefix = f"{REGISTERED_MODEL}/"
+    return version[len(prefix) :] if version.startswith(prefix) else ref
+
+
+class ModelHolder:
+    """The live bundle of a process and how to replace it safely."""
+
+    def __init__(self, ref: str) -> None:
+        """Load ``ref``; raise if it cannot be: a service must not start without a model."""
+        self.ref = ref
+        self._lock = threading.Lock()
+        self._current = load_model(ref)
+        self.last_error: str | None = None
+
+    @property
+    def current(self) -> LiveModel:
+        return self._current
+
+    def reload(self, *, force: bool = False) -> ModelReload:
+        """Load the bundle ``ref`` points at now, if that is another version (or ``force``)."""
+        with self._lock:
+            live = self._current
+            try:
+                version = registry_version(self.ref)
+                if version is None and live.version.endswith(f":{_signature(Path(self.ref))}"):
+                    unchanged = True
+                else:
+                    unchanged = version == live.version
+                if unchanged and not force:
+                    self.last_error = None
+                    return ModelReload(ok=True, changed=False, version=live.version)
+                candidate = load_model(self.ref, version)
+            except RetentionError as error:
+                self.last_error = error.message
+                logger.error("model reload failed, keeping %s: %s", live.version, error.message)
+                return ModelReload(False, False, live.version, error.message)
+            except Exception as error:  # an unloadable artefact must never stop the service
+                self.last_error = f"{type(error).__name__}: {error}"
+                logger.exception("model reload failed, keeping %s", live.version)
+                return ModelReload(False, False, live.version, self.last_error)
+            self.last_error = None
+            changed = candidate.version != live.version
+            self._current = candidate
+            if changed:
+                logger.info("model %s is live (was %s)", candidate.version, live.version)
+            return ModelReload(ok=True, changed=changed, version=candidate.version)

@@ -1,0 +1,103 @@
+"""Hot reload of rules and model: picked up without restart; a bad one never goes live."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from retention.commands.quickstart import Prepared
+
+from .conftest import RULES, Service, tracking
+
+BODY = {"customer_id": "C00000003", "channel": "call_center",
+        "context": {"intent": "cancel_request", "event": "renewal_due"}}  # fmt: skip
+
+
+def decide(service: Service) -> Any:
+    response = service.post("/v1/decisions", BODY)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_rule_change_goes_live_and_an_invalid_file_never_does(serve: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.read_text())
+    with serve(rules_path=path) as service:
+        before = decide(service)
+        path.write_text(RULES.read_text().replace("top_k: 3", "top_k: 2"))
+        reloaded = service.post("/v1/admin/rules/reload").json()
+        assert reloaded["ok"] is True
+        assert reloaded["changed"] is True
+        after = decide(service)
+        assert (
+            after["versions"]["rule_set"] == reloaded["rule_set"] != before["versions"]["rule_set"]
+        )
+        assert after["decision_id"] != before["decision_id"]  # a new rule set intervenes
+        path.write_text("version: 1\nname: [broken\n")
+        rejected = service.post("/v1/admin/rules/reload").json()
+        assert rejected["ok"] is False
+        assert rejected["error"]
+        ready = service.get("/readyz").json()
+        assert ready["components"]["rules"]["status"] == "stale"
+        assert ready["components"]["rules"]["error"]
+        still = decide(service)
+        assert still["versions"]["rule_set"] == reloaded["rule_set"]
+
+
+def test_the_poller_picks_up_a_rule_change_by_itself(serve: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.read_text())
+    with serve(rules_path=path, reload_poll_seconds=0.1) as service:
+        first = decide(service)["versions"]["rule_set"]
+        path.write_text(RULES.read_text().replace("min_score: 0", "min_score: 0.0"))
+        deadline = time.monotonic() + 10
+        while decide(service)["versions"]["rule_set"] == first:
+            assert time.monotonic() < deadline, "the rule change was not picked up"
+            time.sleep(0.1)
+
+
+def test_a_promotion_goes_live_on_reload(serve: Any, trained: Prepared) -> None:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from engine.scoring.registry import REGISTERED_MODEL
+
+    with serve() as service, tracking(trained.tracking_uri):
+        assert decide(service)["versions"]["model"] == f"{REGISTERED_MODEL}/1"
+        mlflow.set_tracking_uri(trained.tracking_uri)
+        mlflow.set_registry_uri(trained.tracking_uri)
+        source = MlflowClient().get_model_version(REGISTERED_MODEL, "1").source
+        version = mlflow.register_model(source, REGISTERED_MODEL).version
+        client = MlflowClient()
+        client.set_registered_model_alias(REGISTERED_MODEL, "champion", str(version))
+        try:
+            reloaded = service.post("/v1/admin/model/reload").json()
+            assert reloaded["ok"] is True
+            assert reloaded["changed"] is True
+            assert decide(service)["versions"]["model"] == f"{REGISTERED_MODEL}/{version}"
+        finally:
+            client.set_registered_model_alias(REGISTERED_MODEL, "champion", "1")
+            client.delete_model_version(REGISTERED_MODEL, str(version))
+
+
+def test_an_unloadable_model_never_replaces_the_live_one(
+    serve: Any, trained: Prepared, tmp_path: Path
+) -> None:
+    from engine.scoring.registry import resolve_bundle
+
+    with tracking(trained.tracking_uri):
+        source = resolve_bundle("champion", cache_dir=tmp_path)
+    bundle = tmp_path / "bundle"
+    shutil.copytree(source, bundle)
+    with serve(model_uri=str(bundle)) as service:
+        live = decide(service)["versions"]["model"]
+        assert live.startswith("path:")
+        (bundle / "churn.txt").write_text("not a model")
+        (bundle / "manifest.json").write_text((bundle / "manifest.json").read_text() + "\n")
+        rejected = service.post("/v1/admin/model/reload").json()
+        assert rejected["ok"] is False
+        assert rejected["error"]
+        assert service.get("/readyz").json()["components"]["model"]["status"] == "stale"
+        assert decide(service)["versions"]["model"] == live
