@@ -13,6 +13,17 @@
 
 Each class carries the HTTP status the API maps it to, so the mapping lives in one place
 (the handler reads ``status_code``) and the CLI prints ``str(exc)`` as one clear line.
+
+Layers add leaves next to the code that raises them, all rooted here:
+
+    RuleError → ExpressionError (rules/expression/errors.py), RuleSetError (rules/problems.py),
+                TemplateError (rules/templates.py)
+    RetentionError → FeatureDataError, CounterStoreUnavailable 503, DecisionLogUnavailable
+                503, DecisionNotFound 404, OutcomeConflict 409 (stores/errors.py);
+                KeyFileError → UnknownScope, UnknownKey (auth/errors.py);
+                Unauthorized 401, Forbidden 403 (api/problems.py);
+                UnknownCustomer 404, InvalidRequest 422, ServiceNotReady 503
+                (service/errors.py)
 """
 
 from __future__ import annotations
