@@ -1,26 +1,45 @@
-"""Renewal price policies: bounds per policy, the recommended premium, the verdict, reasons.
+"""Renewal price policies and the value-seeking premium: bounds, candidates, verdict, reasons.
 
 Each policy whose ``when`` holds may set an upper bound (``max_change_pct`` over the current
 premium and/or ``max_premium``), a lower bound (``min_premium``), ask for review, or name an
-offer. The recommended premium is the proposed one clipped into [highest lower bound,
-lowest upper bound], rounded to cents. The verdict is
+offer. Inside the combined bounds [highest lower bound, lowest upper bound] the check looks
+for the premium worth most: it values a grid of candidate premiums (``PriceSearch``: the
+proposed premium clipped into the bounds, the current premium, the bounds themselves and
+changes over the current premium; never above the proposed premium by more than
+``max_above_proposed_pct``), all rounded to cents, with the churn model rescored at each.
+
+The expected value of renewing at premium P is::
+
+    (1 − p_churn(P)) × (clv + (P − current premium) × clv / margin)
+
+``clv`` is the lifetime value at current terms and ``clv / margin`` the value of one unit of
+annual margin over the horizon (the value model is linear in the margin; 1 when the margin
+is zero or unknown): a renewal price is permanent, so the price change holds every year.
+
+The verdict is
 
 * ``review`` when a review policy fired, a fired policy's bound is missing (e.g. no
-  new-business premium), or the bounds conflict (floor above cap: then the recommended
-  premium stays the proposed one, for a person to decide);
-* else ``approve`` when the recommended premium is the proposed one (within half a cent),
-  ``adjust`` otherwise.
+  new-business premium), the bounds conflict (floor above cap: the recommended premium
+  then stays the proposed one) or no premium can be valued (no lifetime value or churn);
+  otherwise the recommended premium is the one ``approve`` / ``adjust`` would give;
+* ``approve`` when the proposed premium is inside the bounds and its expected value is
+  within the tolerance (``max(tolerance_amount, tolerance_pct × |best value|)``) of the
+  best candidate's: the recommended premium is the proposed one;
+* ``adjust`` otherwise, to the best candidate.
 
-The expected value of renewing at premium P is (1 − p_churn(P)) × (clv + P − current
-premium): the lifetime value at current terms, corrected by the coming year's price change,
-weighted by the chance the customer renews at P.
+Per customer and per batch run the same array code (``candidate_premiums``, ``choose``), so
+both give the same answers to the last bit.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from engine.rules import CompiledPricePolicy
 
@@ -33,6 +52,29 @@ Amount = TypeVar("Amount", float, Numbers)
 APPROVE, ADJUST, REVIEW = 0, 1, 2
 VERDICTS: tuple[Verdict, ...] = ("approve", "adjust", "review")
 INF = math.inf
+HALF_CENT = 0.005
+PROPOSED = 0
+"""Column of ``candidate_premiums`` holding the proposed premium (clipped into the bounds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSearch:
+    """Where the renewal check looks for a better premium, and when the proposed one is
+    good enough."""
+
+    changes_pct: tuple[float, ...] = (
+        -10.0, -5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0, 30.0,
+    )  # fmt: skip
+    """Candidate premiums as changes over the current premium, in percent."""
+    max_above_proposed_pct: float | None = 0.0
+    """Most a recommended premium may exceed the proposed one, in percent (None: no limit)."""
+    tolerance_pct: float = 1.0
+    """The proposed premium is approved within this share of the best expected value ..."""
+    tolerance_amount: float = 5.0
+    """... or within this amount, whichever is larger."""
+
+
+PRICE_SEARCH = PriceSearch()
 
 
 def pct_bound(current: Amount, pct: float) -> Amount:
@@ -44,9 +86,21 @@ def cents(amount: float) -> float:
     return round(amount * 100.0) / 100.0 if math.isfinite(amount) else amount
 
 
-def renewal_value(p_churn: Amount, clv: Amount, premium: Amount, current: Amount) -> Amount:
+def lifetime_multiplier(clv: Amount, margin: Amount) -> Amount:
+    """Lifetime value of one unit of annual margin: ``clv / margin`` (1 if not defined)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(clv, dtype=np.float64) / np.asarray(margin, dtype=np.float64)
+    found = np.where(np.isfinite(ratio), ratio, 1.0)
+    if isinstance(clv, float):
+        return float(found)
+    return found
+
+
+def renewal_value(
+    p_churn: Amount, clv: Amount, premium: Amount, current: Amount, multiplier: Amount
+) -> Amount:
     """The same operations in the same order for a customer (floats) and a batch (arrays)."""
-    return (1.0 - p_churn) * (clv + premium - current)
+    return (1.0 - p_churn) * (clv + (premium - current) * multiplier)
 
 
 def policy_bounds(
@@ -71,15 +125,48 @@ def policy_bounds(
     return True, upper, lower, missing
 
 
-def settle(
-    proposed: float, upper: float, lower: float, review: bool, missing: bool
-) -> tuple[int, float, bool]:
-    """(verdict, recommended premium, conflict) from the combined bounds."""
-    conflict = lower > upper
-    recommended = proposed if conflict else cents(min(max(proposed, lower), upper))
-    if review or missing or conflict:
-        return REVIEW, recommended, conflict
-    return (APPROVE if abs(recommended - proposed) < 0.005 else ADJUST), recommended, conflict
+def candidate_premiums(
+    current: Numbers, proposed: Numbers, lower: Numbers, upper: Numbers, search: PriceSearch
+) -> Numbers:
+    """(rows, candidates): column ``PROPOSED`` the proposed premium clipped into the bounds,
+    then the current premium, the bounds and the grid, all clipped and rounded to cents."""
+    ceiling = upper
+    if search.max_above_proposed_pct is not None:
+        ceiling = np.minimum(ceiling, pct_bound(proposed, search.max_above_proposed_pct))
+    ceiling = np.maximum(ceiling, lower)  # a floor above the proposed premium still holds
+    columns = [
+        proposed,
+        current,
+        lower,
+        upper,
+        *(pct_bound(current, c) for c in search.changes_pct),
+    ]
+    raw = np.column_stack(columns)
+    raw = np.where(np.isfinite(raw), raw, proposed[:, None])
+    clipped = np.minimum(np.maximum(raw, lower[:, None]), ceiling[:, None])
+    return np.where(np.isfinite(clipped), np.rint(clipped * 100.0) / 100.0, clipped)
+
+
+def choose(
+    values: Numbers, candidates: Numbers, proposed: Numbers, search: PriceSearch
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """(column chosen per row, valued): the proposed premium when inside the bounds and
+    near-optimal (or when nothing can be valued), else the best candidate."""
+    safe = np.where(np.isnan(values), -np.inf, values)
+    best = np.argmax(safe, axis=1)
+    top = np.take_along_axis(safe, best[:, None], axis=1)[:, 0]
+    valued = np.isfinite(top)
+    tolerance = np.maximum(search.tolerance_amount, search.tolerance_pct / 100.0 * np.abs(top))
+    inside = np.abs(candidates[:, PROPOSED] - proposed) < HALF_CENT
+    near = safe[:, PROPOSED] >= top - tolerance
+    return np.where((inside & near) | ~valued, PROPOSED, best), valued
+
+
+def verdicts(
+    recommended: Numbers, proposed: Numbers, review: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int8]:
+    verdict = np.where(np.abs(recommended - proposed) < HALF_CENT, APPROVE, ADJUST)
+    return np.where(review, REVIEW, verdict).astype(np.int8)
 
 
 def renewal_reasons(
@@ -87,11 +174,14 @@ def renewal_reasons(
     outcome: tuple[Sequence[bool], Sequence[float], Sequence[float], Sequence[bool]],
     verdict: int,
     prices: tuple[float, float, float, float],
-    conflict: bool,
+    flags: tuple[bool, bool],
+    values: tuple[float, float],
 ) -> list[Reason]:
-    """``prices`` are (proposed, recommended, combined lower, combined upper)."""
+    """``prices`` are (proposed, recommended, combined lower, combined upper); ``flags``
+    (conflict, valued); ``values`` the expected values at (proposed, recommended)."""
     fired, uppers, lowers, missing = outcome
     proposed, recommended, lower, upper = prices
+    conflict, valued = flags
     reasons: list[Reason] = []
     for i, policy in enumerate(policies):
         if not fired[i]:
@@ -99,10 +189,10 @@ def renewal_reasons(
         if missing[i]:
             text = f"cannot evaluate the premium bound of {policy.id}: a value is missing"
             reasons.append(Reason("review", policy.id, text))
-        if uppers[i] < INF and uppers[i] == upper and recommended < proposed and not conflict:
+        if uppers[i] < INF and uppers[i] == upper and proposed > upper and not conflict:
             text = with_detail(policy.reason, f"at most {upper:,.2f}")
             reasons.append(Reason("price_cap", policy.id, text))
-        if lowers[i] > -INF and lowers[i] == lower and recommended > proposed and not conflict:
+        if lowers[i] > -INF and lowers[i] == lower and proposed < lower and not conflict:
             text = with_detail(policy.reason, f"at least {lower:,.2f}")
             reasons.append(Reason("price_floor", policy.id, text))
         if policy.review:
@@ -110,9 +200,15 @@ def renewal_reasons(
     if conflict:
         text = f"price policies conflict: floor {lower:,.2f} is above cap {upper:,.2f}"
         reasons.append(Reason("review", None, text))
+    if not valued:
+        text = "cannot value the renewal premiums: lifetime value or churn is missing"
+        reasons.append(Reason("review", None, text))
+    at_proposed, at_recommended = values
     if verdict == APPROVE:
         reasons.append(Reason("approve", None, "the proposed premium satisfies every price policy"))
     elif verdict == ADJUST:
         text = f"recommended premium {recommended:,.2f} instead of {proposed:,.2f}"
+        if at_recommended == at_recommended and at_proposed == at_proposed:
+            text += f" (expected value {at_recommended:,.2f} instead of {at_proposed:,.2f})"
         reasons.append(Reason("adjust", None, text))
     return reasons

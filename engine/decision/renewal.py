@@ -1,7 +1,8 @@
 """``check_renewal``: is a renewal premium safe, and what should it be? (one customer)
 
 The renewal check runs the decision pipeline with the prices as context: churn at the
-current and proposed premium (``p_churn_at``), price policies (``pricing``), churn and
+current and proposed premium (``p_churn_at``), price policies (``pricing``), the premium
+worth most inside their bounds (one ``p_churn_at`` call for all candidate premiums), churn and
 expected value at the recommended premium, and a retention action chosen at the
 recommended premium (``proposed_premium`` and ``p_churn`` are those at it) — the offer of the first
 fired price policy whose action passes its own checks (eligibility, channel, contact policy,
@@ -23,11 +24,15 @@ from .explain import candidate, optional, policy_offer_reason
 from .inputs import NO_HISTORY, ContactHistory, Context, PriceResponse, RenewalPrices, Scores
 from .pricing import (
     INF,
+    PRICE_SEARCH,
     VERDICTS,
+    candidate_premiums,
+    choose,
+    lifetime_multiplier,
     policy_bounds,
     renewal_reasons,
     renewal_value,
-    settle,
+    verdicts,
 )
 from .result import Candidate, Decision, Reason, RenewalVerdict
 
@@ -58,14 +63,30 @@ def check_renewal(
         lower = policy_lower if policy_lower > lower else lower
     review = any(f and p.review for f, p in zip(fired, rules.price_policies, strict=True))
     missing = any(o[3] for o in outcomes)
-    verdict, recommended, conflict = settle(proposed, upper, lower, review, missing)
-    if recommended == proposed:
-        p_recommended = p_proposed
-    elif recommended == current:
-        p_recommended = p_current
-    else:
-        p_recommended = float(p_churn_at(np.array([recommended]))[0])
-    clv = float(scores.clv)
+    conflict = lower > upper
+    clv, multiplier = (
+        float(scores.clv),
+        lifetime_multiplier(float(scores.clv), float(scores.margin)),
+    )
+    one = np.array  # one customer: the batch's array code on a row of one
+    candidates = candidate_premiums(
+        one([current]), one([proposed]), one([lower]), one([upper]), PRICE_SEARCH
+    )
+    p_candidates = np.asarray(p_churn_at(candidates[0]), dtype=np.float64)
+    values = renewal_value(p_candidates, clv, candidates[0], current, multiplier)
+    picked, valued = choose(values[None, :], candidates, one([proposed]), PRICE_SEARCH)
+    pick, is_valued = int(picked[0]), bool(valued[0])
+    recommended = proposed if conflict else float(candidates[0, pick])
+    p_recommended = p_proposed if conflict else float(p_candidates[pick])
+    verdict = int(
+        verdicts(
+            one([recommended]),
+            one([proposed]),
+            one([review or missing or conflict or not is_valued]),
+        )[0]
+    )
+    at_proposed = renewal_value(p_proposed, clv, proposed, current, multiplier)
+    at_recommended = renewal_value(p_recommended, clv, recommended, current, multiplier)
     # The action goes with the renewal as recommended: its cost, eligibility and script see
     # the premium that will be proposed, and the churn risk at that premium.
     row["proposed_premium"] = recommended
@@ -86,7 +107,8 @@ def check_renewal(
         ),
         verdict,
         (proposed, recommended, lower, upper),
-        conflict,
+        (conflict, is_valued),
+        (at_proposed, at_recommended),
     )
     return RenewalVerdict(
         customer_id=customer_id,
@@ -96,10 +118,8 @@ def check_renewal(
         recommended_premium=recommended,
         p_churn_at_proposed=optional(p_proposed),
         p_churn_at_recommended=optional(p_recommended),
-        expected_value_at_proposed=optional(renewal_value(p_proposed, clv, proposed, current)),
-        expected_value_at_recommended=optional(
-            renewal_value(p_recommended, clv, recommended, current)
-        ),
+        expected_value_at_proposed=optional(at_proposed),
+        expected_value_at_recommended=optional(at_recommended),
         action=None if decision.control_group else (action or decision.best),
         policies=tuple(p.id for f, p in zip(fired, rules.price_policies, strict=True) if f),
         reasons=tuple(reasons) + _control_reason(decision),

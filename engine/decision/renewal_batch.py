@@ -3,7 +3,7 @@
 Same answers as ``check_renewal`` per row. The frame holds the decision inputs
 (``frame_inputs``) plus ``current_premium``, ``proposed_premium`` and optionally
 ``new_business_premium``; ``p_churn_at`` takes one premium per row and returns one
-probability per row.
+probability per row (it is called once per candidate premium of ``pricing.PriceSearch``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,17 @@ from .batch import BatchDecisions, decide_inputs, labelled
 from .explain import candidate, optional, policy_offer_reason
 from .frame_inputs import FrameInputs, prepare
 from .inputs import Context, Numbers, PriceResponse
-from .pricing import ADJUST, APPROVE, REVIEW, VERDICTS, pct_bound, renewal_reasons, renewal_value
+from .pricing import (
+    PRICE_SEARCH,
+    VERDICTS,
+    candidate_premiums,
+    choose,
+    lifetime_multiplier,
+    pct_bound,
+    renewal_reasons,
+    renewal_value,
+    verdicts,
+)
 from .result import Candidate, Reason, RenewalVerdict
 
 
@@ -44,9 +54,14 @@ class RenewalBatch:
     conflict: npt.NDArray[np.bool_]
     offer_policy: npt.NDArray[np.int16]
     """Per row, the price policy whose offer goes with the renewal, -1 for none."""
+    valued: npt.NDArray[np.bool_]
+    """Some candidate premium could be valued (lifetime value and churn known)."""
+    multiplier: Numbers
+    """``pricing.lifetime_multiplier`` per row."""
 
     def expected_value(self, at: Numbers, p_churn: Numbers) -> Numbers:
-        return renewal_value(p_churn, self.decisions.inputs.numbers("clv"), at, self.current)
+        clv = self.decisions.inputs.numbers("clv")
+        return renewal_value(p_churn, clv, at, self.current, self.multiplier)
 
     def to_frame(self) -> pd.DataFrame:
         actions = [action.id for action in self.decisions.rules.actions]
@@ -90,12 +105,16 @@ class RenewalBatch:
         proposed, recommended = float(self.proposed[row]), float(self.recommended[row])
         prices = (proposed, recommended, float(self.lower[row]), float(self.upper[row]))
         verdict = int(self.verdict[row])
-        reasons = renewal_reasons(policies, outcome, verdict, prices, bool(self.conflict[row]))
+        clv = float(decisions.inputs.numbers("clv")[row])
+        current, multiplier = float(self.current[row]), float(self.multiplier[row])
+        p_proposed, p_recommended = float(self.p_proposed[row]), float(self.p_recommended[row])
+        at_proposed = renewal_value(p_proposed, clv, proposed, current, multiplier)
+        at_recommended = renewal_value(p_recommended, clv, recommended, current, multiplier)
+        flags = (bool(self.conflict[row]), bool(self.valued[row]))
+        values = (at_proposed, at_recommended)
+        reasons = renewal_reasons(policies, outcome, verdict, prices, flags, values)
         control = tuple(r for r in decision.reasons if r.code == "control_group")
         action = None if decision.control_group else (self._offer(row) or decision.best)
-        clv = float(decisions.inputs.numbers("clv")[row])
-        current = float(self.current[row])
-        p_proposed, p_recommended = float(self.p_proposed[row]), float(self.p_recommended[row])
         return RenewalVerdict(
             customer_id=decision.customer_id,
             verdict=VERDICTS[verdict],
@@ -104,10 +123,8 @@ class RenewalBatch:
             recommended_premium=recommended,
             p_churn_at_proposed=optional(p_proposed),
             p_churn_at_recommended=optional(p_recommended),
-            expected_value_at_proposed=optional(renewal_value(p_proposed, clv, proposed, current)),
-            expected_value_at_recommended=optional(
-                renewal_value(p_recommended, clv, recommended, current)
-            ),
+            expected_value_at_proposed=optional(at_proposed),
+            expected_value_at_recommended=optional(at_recommended),
             action=action,
             policies=tuple(p.id for p, f in zip(policies, outcome[0], strict=True) if f),
             reasons=tuple(reasons) + control,
@@ -191,17 +208,24 @@ def check_renewals(
         upper = np.where(uppers[:, j] < upper, uppers[:, j], upper)
         lower = np.where(lowers[:, j] > lower, lowers[:, j], lower)
     conflict = lower > upper
-    clipped = np.minimum(np.maximum(proposed, lower), upper)
-    rounded = np.where(np.isfinite(clipped), np.rint(clipped * 100.0) / 100.0, clipped)
-    recommended = np.where(conflict, proposed, rounded)
-    verdict = np.where(np.abs(recommended - proposed) < 0.005, APPROVE, ADJUST)
-    verdict = np.where(review | missing.any(axis=1) | conflict, REVIEW, verdict).astype(np.int8)
-    p_recommended = np.asarray(p_churn_at(recommended), dtype=np.float64)
-    p_recommended = np.where(
-        recommended == proposed,
-        p_proposed,
-        np.where(recommended == current, p_current, p_recommended),
+    clv = base.numbers("clv")
+    multiplier = lifetime_multiplier(clv, base.numbers("margin"))
+    candidates = candidate_premiums(current, proposed, lower, upper, PRICE_SEARCH)
+    p_candidates = np.column_stack(
+        [
+            np.asarray(p_churn_at(candidates[:, j]), dtype=np.float64)
+            for j in range(candidates.shape[1])
+        ]
     )
+    values = renewal_value(
+        p_candidates, clv[:, None], candidates, current[:, None], multiplier[:, None]
+    )
+    pick, valued = choose(values, candidates, proposed, PRICE_SEARCH)
+    chosen = np.take_along_axis(candidates, pick[:, None], axis=1)[:, 0]
+    p_chosen = np.take_along_axis(p_candidates, pick[:, None], axis=1)[:, 0]
+    recommended = np.where(conflict, proposed, chosen)
+    p_recommended = np.where(conflict, p_proposed, p_chosen)
+    verdict = verdicts(recommended, proposed, review | missing.any(axis=1) | conflict | ~valued)
     # As in check_renewal: the action is chosen at the recommended premium.
     columns.update(proposed_premium=recommended, p_churn=p_recommended)
     decisions = decide_inputs(rules, inputs)
@@ -213,5 +237,5 @@ def check_renewals(
             offer_policy[take] = j
     return RenewalBatch(
         decisions, verdict, current, proposed, recommended, p_proposed, p_recommended,
-        fired, uppers, lowers, missing, upper, lower, conflict, offer_policy,
+        fired, uppers, lowers, missing, upper, lower, conflict, offer_policy, valued, multiplier,
     )  # fmt: skip

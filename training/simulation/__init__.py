@@ -78,7 +78,9 @@ Renewal pricing
 ===============
 
 For every customer with a proposed premium, the rule set's recommended premium
-(``check_renewals``; the recommended premium also for ``review`` verdicts) against
+(``check_renewals``: the premium of highest expected value the model finds within the price
+policies' bounds, ``engine/decision/pricing.py``; the recommended premium also for
+``review`` verdicts) against
 approving every proposed premium as is. With truth, per customer at premium ``P``::
 
     kept = 1 − p_true(P)          (training.synth.true_churn_probability)

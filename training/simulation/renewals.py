@@ -64,6 +64,9 @@ def renewal_summary(
     rows = frame["proposed_premium"].notna().to_numpy()
     book = frame.loc[rows].reset_index(drop=True)
     book["current_premium"] = book["annual_premium"]
+    # The renewal check takes lifetime value at current terms (as the service passes it) and
+    # values each premium itself; the scored book's ``clv`` is at the proposed premium.
+    book["clv"] = value.clv(book, value.annual_margin(book))
     p_model = book["p_churn"].to_numpy(dtype=np.float64)
     batch = check_renewals(rules, book, price_response(bundle, book, p_model), context)
     truth = has_truth(book)

@@ -62,7 +62,7 @@ def test_loss_free_valuable_price_sensitive_customer_is_not_raised_and_rewarded(
     assert verdict.recommended_premium == 800.0
     assert verdict.p_churn_at_proposed == pytest.approx(0.24)
     assert verdict.p_churn_at_recommended == pytest.approx(0.12)
-    assert verdict.expected_value_at_proposed == pytest.approx(0.76 * (2600 + 120))
+    assert verdict.expected_value_at_proposed == pytest.approx(0.76 * (2600 + 120 * 2600 / 390))
     assert verdict.expected_value_at_recommended == pytest.approx(0.88 * 2600)
     assert verdict.action is not None
     assert verdict.action.action_id == "loyalty_reward"
@@ -100,8 +100,15 @@ def test_recent_large_claimant_with_low_margin_is_approved(demo_rules: RuleSet) 
 @pytest.mark.parametrize(
     ("prices", "features", "verdict", "recommended", "reason"),
     [
-        (RenewalPrices(1000, 1120, 1300), {"segment": "vip"}, "adjust", 1050, "vip_increase_cap"),
-        (RenewalPrices(1000, 1120, 1060), {}, "adjust", 1060, "not_above_new_business"),
+        (
+            RenewalPrices(1000, 1120, 1300),
+            {"segment": "vip"},
+            "review",
+            1120,
+            "vip_increase_review",
+        ),
+        (RenewalPrices(1000, 1120, 780), {}, "review", 1120, "not_above_new_business"),
+        (RenewalPrices(1000, 1050, 1300), {}, "approve", 1050, None),  # worth the most
         (RenewalPrices(1000, 1350, 1500), {}, "review", 1350, "large_increase_review"),
         (RenewalPrices(1000, 1050), {}, "review", 1050, "not_above_new_business"),
         (RenewalPrices(1000, 580, 1000), {}, "adjust", 615, "cost_floor"),
