@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--score-customers", type=int, default=1_000_000)
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="copy the trained bundle here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -56,6 +58,8 @@ def main() -> None:
              "--seed", str(args.seed)], root,
         )  # fmt: skip
         bundle = ModelBundle.load(root / "out" / "bundle")
+        if args.keep:
+            shutil.copytree(root / "out" / "bundle", args.keep, dirs_exist_ok=True)
 
         test = split_mask(len(book), 0.3, args.seed)
         untreated = (book["treatment"].isna() | (book["treatment"] == "control")).to_numpy()

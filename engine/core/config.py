@@ -110,6 +110,19 @@ class Settings(BaseSettings):
         "is not full; 0 commits whatever is queued at once.",
     )
 
+    # Read directly by engine.scoring.compiled (batch scoring runs outside the service too);
+    # declared here so they are documented and not refused as unknown variables.
+    model_cache_dir: Path | None = Field(
+        None,
+        description="Where compiled (lleaves) models are cached, keyed by the model file's "
+        "sha256; default ~/.cache/retention/compiled.",
+    )
+    compiled_models: bool = Field(
+        True,
+        description="Compile LightGBM models for batch scoring (>= 100k rows); false: always "
+        "use LightGBM's own predictor.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
         if self.environment == "development":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.errors import ModelNotFound
 from engine.features import Columns, FeatureSpec, build_matrix
 from engine.scoring.calibration import Calibrator
+from engine.scoring.compiled import Predict, booster_predict, compile_model
 from engine.scoring.value import ValueModel
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,6 +32,9 @@ FloatArray = npt.NDArray[np.float64]
 FORMAT: Final = "retention-bundle/1"
 MANIFEST: Final = "manifest.json"
 CHURN_MODEL: Final = "churn.txt"
+COMPILED_MIN_ROWS: Final = 100_000
+"""Batches at least this large are scored with compiled models (engine/scoring/compiled.py):
+compiling costs seconds once per model, scoring 100k rows with LightGBM about one second."""
 
 
 class UpliftSpec(BaseModel):
@@ -69,6 +74,7 @@ class ModelBundle:
     churn: lgb.Booster
     uplift_models: Mapping[str, lgb.Booster]
     path: Path
+    _compiled: dict[str, Predict] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def features(self) -> FeatureSpec:
@@ -106,15 +112,45 @@ class ModelBundle:
     def matrix(self, data: Columns, offered_premium: Any = None) -> FloatArray:
         return build_matrix(data, self.features, offered_premium)
 
+    def _model_files(self) -> dict[str, str]:
+        """Model key (``churn`` or an action id) → file name inside the bundle."""
+        uplift = self.manifest.uplift.models if self.manifest.uplift else {}
+        return {"": self.manifest.churn_model, **uplift}
+
+    def compiled_predictors(self, keys: list[str] | None = None) -> dict[str, Predict]:
+        """Compiled predictors for the churn model (key ``""``) and the uplift models,
+        compiled on first use (two at a time: LLVM releases the GIL) and cached in memory
+        and on disk; a model that cannot be compiled gets its LightGBM booster."""
+        files = self._model_files()
+        wanted = [k for k in (list(files) if keys is None else keys) if k not in self._compiled]
+        if wanted:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                done = pool.map(lambda k: compile_model(self.path / files[k]), wanted)
+                for key, predict in zip(wanted, done, strict=True):
+                    self._compiled[key] = predict or booster_predict(self._booster(key))
+        return {k: self._compiled[k] for k in (list(files) if keys is None else keys)}
+
+    def _booster(self, key: str) -> lgb.Booster:
+        return self.churn if key == "" else self.uplift_models[key]
+
     def p_churn_raw(self, x: FloatArray, threads: int = 0) -> FloatArray:
+        if len(x) >= COMPILED_MIN_ROWS:
+            return self.compiled_predictors([""])[""](x, threads)
         return np.asarray(self.churn.predict(x, num_threads=threads), dtype=np.float64)
 
     def p_churn(self, x: FloatArray, threads: int = 0) -> FloatArray:
-        """Calibrated churn probability for a feature matrix."""
+        """Calibrated churn probability for a feature matrix (compiled for large batches)."""
         return self.manifest.calibrator.apply(self.p_churn_raw(x, threads))
 
-    def uplift(self, x: FloatArray, threads: int = 0) -> dict[str, FloatArray]:
-        """Per action: predicted reduction in churn probability (negative: it hurts)."""
+    def uplift(
+        self, x: FloatArray, threads: int = 0, compiled: bool = False
+    ) -> dict[str, FloatArray]:
+        """Per action: predicted reduction in churn probability (negative: it hurts).
+
+        ``compiled`` scores with the compiled models (worth it for large batches only)."""
+        if compiled:
+            predictors = self.compiled_predictors(self.actions)
+            return {action: predictors[action](x, threads) for action in self.actions}
         return {
             action: np.asarray(model.predict(x, num_threads=threads), dtype=np.float64)
             for action, model in self.uplift_models.items()
@@ -138,7 +174,8 @@ class ModelBundle:
             out["margin"] = value.annual_margin(frame)
             out["clv"] = retained
             out["expected_clv"] = (1.0 - p) * retained
-        for action, uplift in self.uplift(x, threads).items():
+        compiled = len(x) >= COMPILED_MIN_ROWS
+        for action, uplift in self.uplift(x, threads, compiled=compiled).items():
             out[f"uplift__{action}"] = uplift
         return out
 

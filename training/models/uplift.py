@@ -25,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from training.models.boosting import (
-    CHURN_PARAMS,
     DISTILL_PARAMS,
     EFFECT_PARAMS,
+    RESPONSE_PARAMS,
     fit_booster,
     split_mask,
 )
@@ -120,7 +120,7 @@ def fit_uplift(
     s_x, s_y = _with_action(data.x[known], codes[known]), data.y[known]
     valid = split_mask(len(s_y), 0.2, seed + 1)
     s_model = fit_booster(
-        s_x[~valid], s_y[~valid], s_x[valid], s_y[valid], CHURN_PARAMS, s_categorical, seed
+        s_x[~valid], s_y[~valid], s_x[valid], s_y[valid], RESPONSE_PARAMS, s_categorical, seed
     )
     s_none = _predict(s_model, _with_action(data.x, 0.0))
     mu0_all = mu0(data.x)
@@ -133,7 +133,13 @@ def fit_uplift(
         xt, yt = data.x[treated], data.y[treated]
         mu_a = _predict(
             fit_booster(
-                xt[~valid], yt[~valid], xt[valid], yt[valid], CHURN_PARAMS, data.categorical, seed
+                xt[~valid],
+                yt[~valid],
+                xt[valid],
+                yt[valid],
+                RESPONSE_PARAMS,
+                data.categorical,
+                seed,
             ),
             data.x,
         )
