@@ -1,21 +1,41 @@
-"""Service benchmark: in-process latency of each step of a decision (median, p99).
+"""Service benchmark: in-process latency of each step, and the HTTP service under load.
 
-    python bench/service.py inprocess --bundle /tmp/shared/bundle --book book.parquet
+    python bench/service.py inprocess   # each step of one decision, median and p99
+    python bench/service.py http        # retention serve vs mlflow models serve, open loop
 
-Bounded loops only. (The HTTP benchmark under wrk is not written yet: see results.)
+``http`` starts ``retention serve`` (one worker, Redis features/counters/answers, the
+decision log on PostgreSQL) and ``mlflow models serve`` of the churn booster alone (exported
+as an MLflow LightGBM model: the baseline a data scientist would otherwise deploy), both on
+127.0.0.1, and drives each at fixed rates with ``bench/loadgen.py`` (open loop). Bounded:
+every run has a fixed length and both servers are stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # the sibling generator, run as a script
+
+LOG_BACKENDS = ("sqlite-full", "sqlite-normal", "postgresql")
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1/retention_bench"
 
 
 def percentiles(samples: list[float]) -> str:
@@ -25,11 +45,33 @@ def percentiles(samples: list[float]) -> str:
     return f"median {p50 * 1e3:.3f} ms, p99 {p99 * 1e3:.3f} ms (n={len(ordered)})"
 
 
+def timed(label: str, items: list[Any], call: Callable[[Any], object]) -> None:
+    samples = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        samples.append(time.perf_counter() - started)
+    print(f"{label}: {percentiles(samples)}", flush=True)
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's own PostgreSQL database (never touches another one)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect("postgresql://postgres@127.0.0.1/postgres", autocommit=True) as c:
+        if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            c.execute(f'CREATE DATABASE "{name}"')
+
+
 def inprocess(bundle: str, book: Path, rows: int) -> None:
     from engine.core.config import Settings
     from engine.decision import Context, decide
+    from engine.features import build_matrix, build_row
     from engine.service.inputs import DecisionInput
+    from engine.service.pipeline import DecisionService, Prepared
     from engine.service.runtime import Runtime
+    from engine.stores.decision_log import SqlDecisionLog
 
     frame = pd.read_parquet(book).head(rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,55 +85,222 @@ def inprocess(bundle: str, book: Path, rows: int) -> None:
         service = runtime.service
         ids = frame["customer_id"].astype(str).tolist()
         rules, live = runtime.rules.current, runtime.models.current
-        record = runtime.stores.features.get(ids[0]) or {}
-        scores, _ = service.scorer.score(live, record, "warm")
+        spec = live.bundle.features
+        records = [runtime.stores.features.get(cid) or {} for cid in ids[:5000]]
+        scores, _ = service.scorer.score(live, records[0], "warm")
         context = Context(now=datetime.now(UTC), channel="agent", intent="cancel_request",
                           event="renewal_due")  # fmt: skip
-        core = []
-        for cid in ids[:5000]:
-            started = time.perf_counter()
-            decide(rules, cid, record, scores, context)
-            core.append(time.perf_counter() - started)
-        print(f"core decide (rules only, scores given): {percentiles(core)}")
-        scoring = []
-        for i, cid in enumerate(ids[:5000]):
-            rec = runtime.stores.features.get(cid) or {}
-            started = time.perf_counter()
-            service.scorer.score(live, rec, f"cold-{i}")
-            scoring.append(time.perf_counter() - started)
-        print(f"scoring incl. reason codes (cold cache): {percentiles(scoring)}")
-        warm = []
-        for i, cid in enumerate(ids[:5000]):
-            rec = runtime.stores.features.get(cid) or {}
-            started = time.perf_counter()
-            service.scorer.score(live, rec, f"cold-{i}")
-            warm.append(time.perf_counter() - started)
-        print(f"scoring, reason codes cached: {percentiles(warm)}")
+        timed("core decide (rules only, scores given)", ids[:5000],
+              lambda cid: decide(rules, cid, records[0], scores, context))  # fmt: skip
+        timed("feature row: build_matrix of a dict", records,
+              lambda r: build_matrix(r, spec))  # fmt: skip
+        timed("feature row: build_row (one-row fast path)", records,
+              lambda r: build_row(r, spec))  # fmt: skip
+        x = build_row(records[0], spec)
+        timed("7 boosters via Booster.predict (num_threads=1)", records[:2000],
+              lambda _: (live.bundle.p_churn(x, 1), live.bundle.uplift(x, 1)))  # fmt: skip
+        fast = service.scorer.predictors(live.bundle)
+        timed("7 boosters via the single-row fast path", records[:2000],
+              lambda _: [p.predict(x[0]) for p in (fast.churn, *fast.uplift.values())])  # fmt: skip
+        timed("churn pred_contrib (reason codes), fast path", records[:1000],
+              lambda r: fast.contrib.predict(build_row(r, spec)[0]))  # fmt: skip
+        keyed = list(enumerate(records))
+        timed("scoring incl. reason codes (cold cache)", keyed,
+              lambda ir: service.scorer.score(live, ir[1], f"cold-{ir[0]}"))  # fmt: skip
+        timed("scoring, reason codes cached", keyed,
+              lambda ir: service.scorer.score(live, ir[1], f"cold-{ir[0]}"))  # fmt: skip
 
-        async def pipeline(keys: list[str]) -> list[float]:
+        def decision(cid: str) -> DecisionInput:
+            return DecisionInput(cid, "call_center", "cancel_request", "renewal_due")
+
+        def prepare(cid: str) -> Prepared:
+            live_now = service.live()
+            return service.prepare_decision(live_now, decision(cid), "agent", "k")
+
+        # In-process decision without the log commit (features from the in-process store,
+        # scores, reason codes, rules, caps, the answer and its log record built).
+        for label, keys in (("cold reason codes", ids[5000:8000]), ("cached", ids[5000:8000])):
+            timed(f"decision without the log commit, {label}", keys, prepare)
+        logged = [prepare(cid).record for cid in ids[8000:9000]]
+
+        for backend in LOG_BACKENDS:
+            url, sync = f"sqlite:///{tmp}/{backend}.db", "FULL"
+            if backend == "sqlite-normal":
+                sync = "NORMAL"
+            elif backend == "postgresql":
+                ensure_database(PG_URL)
+                url = PG_URL
+            log = SqlDecisionLog(url, sqlite_synchronous=sync)  # type: ignore[arg-type]
+            timed(f"log commit alone, sequential, {backend}", logged, log.log)
+            log.close()
+
+        async def pipeline(keys: list[str], svc: DecisionService) -> list[float]:
             out = []
             for cid in keys:
                 started = time.perf_counter()
-                await service.decide(DecisionInput(cid, "call_center", "cancel_request",
-                                                   "renewal_due"))  # fmt: skip
+                await svc.decide(decision(cid))
                 out.append(time.perf_counter() - started)
             return out
 
-        full = asyncio.run(pipeline(ids[5000:8000]))
-        print(
-            f"full pipeline (features, scores, reasons, decide, reserve, log): {percentiles(full)}"
-        )
+        full = asyncio.run(pipeline(ids[:3000], service))
+        print(f"full pipeline, sqlite FULL log (sequential): {percentiles(full)}", flush=True)
         runtime.close()
+
+
+# -- HTTP ----------------------------------------------------------------------------------
+
+
+def wait_ready(url: str, seconds: float = 90.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as reply:
+            if reply.status == 200:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not become ready")
+
+
+@contextlib.contextmanager
+def server(command: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(ready)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def export_mlflow(bundle_path: str, frame: pd.DataFrame, target: Path) -> list[str]:
+    """The churn booster alone as an MLflow LightGBM model with a signature."""
+    import mlflow.lightgbm
+    from mlflow.models import infer_signature
+
+    from engine.scoring.bundle import ModelBundle
+
+    bundle = ModelBundle.load(bundle_path)
+    names = bundle.features.names
+    x = pd.DataFrame(bundle.matrix(frame.head(200)), columns=names)
+    signature = infer_signature(x, bundle.churn.predict(x.to_numpy()))
+    mlflow.lightgbm.save_model(bundle.churn, str(target), signature=signature)
+    return names
+
+
+def http(args: argparse.Namespace) -> None:
+    import redis
+
+    from engine.auth.keys import KeyFile
+    from engine.scoring.bundle import ModelBundle
+    from engine.stores.features_redis import RedisFeatureStore
+
+    rates = [float(r) for r in args.rates.split(",")]
+    frame = pd.read_parquet(args.book).head(args.customers)
+    ids = frame["customer_id"].astype(str).tolist()
+    rng = np.random.default_rng(1)
+    order = rng.integers(0, len(ids), size=1_000_000)
+    prefix = f"bench-service-{os.getpid()}"
+    bundle = ModelBundle.load(args.bundle)
+    matrix = bundle.matrix(frame)
+    results: dict[str, list[loadgen.Run]] = {"retention": [], "mlflow": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        store = RedisFeatureStore(args.redis_url, prefix=prefix)
+        store.push_frame(frame)
+        store.close()
+        ensure_database(PG_URL)
+        token = KeyFile(root / "keys.json").create("bench", ["decide"])
+        env = {
+            **os.environ,
+            "RETENTION_REDIS_URL": args.redis_url, "RETENTION_REDIS_PREFIX": prefix,
+            "RETENTION_DATABASE_URL": PG_URL, "RETENTION_MODEL_URI": args.bundle,
+            "RETENTION_KEYS_FILE": str(root / "keys.json"), "RETENTION_LOG_LEVEL": "WARNING",
+            "RETENTION_CONSISTENCY_WINDOW_SECONDS": str(args.window),
+            "RETENTION_DECISION_LOG_MAX_WAIT_MS": str(args.log_wait_ms),
+        }  # fmt: skip
+        names = export_mlflow(args.bundle, frame, root / "mlflow-churn")
+
+        def decision(i: int) -> bytes:
+            body = {"customer_id": ids[order[i]], "channel": "call_center", "limit": 3,
+                    "context": {"intent": "cancel_request", "event": "renewal_due"}}  # fmt: skip
+            return json.dumps(body).encode()
+
+        def features_only(i: int) -> bytes:
+            row = [None if np.isnan(v) else float(v) for v in matrix[order[i]]]
+            return json.dumps({"dataframe_split": {"columns": names, "data": [row]}}).encode()
+
+        targets = {
+            "retention": (
+                [sys.executable, "-m", "retention", "serve", "--port", str(args.port)],
+                f"http://127.0.0.1:{args.port}/readyz",
+                f"http://127.0.0.1:{args.port}/v1/decisions", decision,
+                {"Authorization": f"Bearer {token}"},
+            ),
+            "mlflow": (
+                ["mlflow", "models", "serve", "-m", str(root / "mlflow-churn"), "-h",
+                 "127.0.0.1", "-p", str(args.port + 1), "--env-manager", "local", "-w", "1"],
+                f"http://127.0.0.1:{args.port + 1}/ping",
+                f"http://127.0.0.1:{args.port + 1}/invocations", features_only, {},
+            ),
+        }  # fmt: skip
+        try:
+            with contextlib.ExitStack() as stack:
+                for name, (command, ready, *_) in targets.items():
+                    stack.enter_context(server(command, env, ready, root / f"{name}.log"))
+                for _, _, url, body, headers in targets.values():
+                    loadgen.run(url, body, rate=50, seconds=2, warmup=1, headers=headers)
+                # Interleaved, rate by rate, so both meet the same machine load.
+                for rate in rates:
+                    for name, (_, _, url, body, headers) in targets.items():
+                        runs = results[name]
+                        if runs and saturated(runs[-1]):
+                            continue
+                        load = os.getloadavg()[0]
+                        found = loadgen.run(url, body, rate=rate, seconds=args.seconds,
+                                            headers=headers)  # fmt: skip
+                        runs.append(found)
+                        print(f"{name:9s} {found.line()}  load {load:.1f}", flush=True)
+        finally:
+            client = redis.Redis.from_url(args.redis_url)
+            for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+                client.delete(key)
+            client.close()
+    for name, runs in results.items():
+        ok = [r.rate for r in runs if r.pct(0.99) <= 10 and not r.errors]
+        kept = [r.rate for r in runs if not saturated(r)]
+        print(f"{name}: highest rate with p99 <= 10 ms and no errors: {max(ok, default=0):.0f}/s;"
+              f" highest rate sustained: {max(kept, default=0):.0f}/s")  # fmt: skip
+
+
+def saturated(run: loadgen.Run) -> bool:
+    """The server no longer keeps up: errors, a backlog, or a p99 past one second."""
+    return bool(run.errors) or run.achieved < 0.95 * run.rate or run.pct(0.99) > 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["inprocess"])
+    parser.add_argument("mode", choices=["inprocess", "http"])
     parser.add_argument("--bundle", default="/tmp/shared/bundle")
     parser.add_argument("--book", type=Path, default=Path("/tmp/shared/book200k.parquet"))
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--rates", default="100,250,500,750,1000,1250,1500")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--window", type=int, default=0, help="consistency window (s)")
+    parser.add_argument(
+        "--log-wait-ms", type=float, default=0.0, help="group commit wait (0: what is queued)"
+    )
+    parser.add_argument("--port", type=int, default=18750)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     args = parser.parse_args()
-    inprocess(args.bundle, args.book, args.rows)
+    if args.mode == "inprocess":
+        inprocess(args.bundle, args.book, args.rows)
+    else:
+        http(args)
 
 
 if __name__ == "__main__":

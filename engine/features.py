@@ -14,6 +14,7 @@ a feature, is replaced by the offered premium as well.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -179,7 +180,8 @@ def _derived(
 ) -> FloatArray:
     if proposed is None:
         return np.full(n, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A tiny positive premium overflows to inf, as in the one-row path: no warning.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if name == "price_change" and spec.premium:
             current = _numeric(data, spec.premium, n)
             return np.where(current > 0, proposed / current - 1.0, np.nan)
@@ -192,5 +194,101 @@ def _derived(
 def build_row(
     record: Mapping[str, object], spec: FeatureSpec, offered_premium: float | None = None
 ) -> FloatArray:
-    """One customer's feature row (shape ``(1, k)``), computed exactly as in training."""
-    return build_matrix(record, spec, offered_premium)
+    """One customer's feature row (shape ``(1, k)``), computed exactly as in training.
+
+    The serving fast path: plain Python over the record's scalars with the spec's column
+    order and level codes prepared once per spec (no pandas, no per-column arrays), about
+    ten times cheaper than :func:`build_matrix` on a dict. Any value that is not a plain
+    scalar sends the record through :func:`build_matrix` itself; tests hold the two equal.
+    """
+    return _row_plan(spec).row(record, offered_premium)
+
+
+_SCALARS: Final = (float, int, bool)
+
+
+def _is_array(value: Any) -> bool:
+    return value is not None and type(value) not in _SCALARS and np.ndim(value) != 0
+
+
+def _scalar(value: Any) -> float:
+    """``_numeric`` for one scalar value: a float, NaN when missing."""
+    if value is None:
+        return math.nan
+    if type(value) in _SCALARS:
+        return float(value)
+    return math.nan if pd.isna(value) else float(value)
+
+
+class _RowPlan:
+    """A spec's column order, price columns and level codes, prepared for one-row builds."""
+
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.spec = spec
+        self.numeric = spec.numeric
+        self.proposed = spec.proposed_premium
+        self.categorical = [
+            (c.name, {level: float(i) for i, level in reversed(list(enumerate(c.levels)))},
+             c.levels)
+            for c in spec.categorical
+        ]  # fmt: skip  # reversed: a repeated level keeps its first code, as levels.index
+        self.derived = spec.derived
+        self.width = len(spec.names)
+
+    def row(self, record: Mapping[str, object], offered_premium: object | None) -> FloatArray:
+        # build_matrix reads any array value as rows: such a record takes that path.
+        if _is_array(offered_premium) or any(_is_array(v) for v in record.values()):
+            return build_matrix(record, self.spec, offered_premium)
+        offered = None if offered_premium is None else _scalar(offered_premium)
+        get = record.get
+        values: list[float] = []
+        for name in self.numeric:
+            if offered is not None and name == self.proposed:
+                values.append(offered)
+            else:
+                values.append(_scalar(get(name)))
+        for name, codes, levels in self.categorical:
+            value = get(name)
+            if value is None:
+                values.append(math.nan)
+            elif type(value) is str:
+                values.append(codes.get(value, math.nan))
+            else:
+                values.append(float(levels.index(value)) if value in levels else math.nan)
+        if self.derived:
+            self._derived(record, offered, values)
+        return np.array([values], dtype=np.float64)
+
+    def _derived(
+        self, record: Mapping[str, object], offered: float | None, values: list[float]
+    ) -> None:
+        spec = self.spec
+        proposed = offered
+        if proposed is None and spec.proposed_premium:
+            proposed = _scalar(record.get(spec.proposed_premium))
+        for name in self.derived:
+            base = (
+                spec.premium
+                if name == "price_change"
+                else spec.new_business_premium
+                if name == "price_to_new_business"
+                else None
+            )
+            if proposed is None or not base:
+                values.append(math.nan)
+                continue
+            current = _scalar(record.get(base))
+            values.append(proposed / current - 1.0 if current > 0 else math.nan)
+
+
+_PLANS: dict[int, _RowPlan] = {}
+
+
+def _row_plan(spec: FeatureSpec) -> _RowPlan:
+    plan = _PLANS.get(id(spec))
+    if plan is None or plan.spec is not spec:  # an id can be reused once a spec is gone
+        plan = _RowPlan(spec)
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        _PLANS[id(spec)] = plan
+    return plan

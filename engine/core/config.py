@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         "is not full; 0 commits whatever is queued at once.",
     )
 
+    decision_log_sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite decision log only: FULL survives a power cut (an fsync per "
+        "commit); NORMAL (WAL) survives a process crash but may lose the last commits on "
+        "power loss.",
+    )
+
     # Read directly by engine.scoring.compiled (batch scoring runs outside the service too);
     # declared here so they are documented and not refused as unknown variables.
     model_cache_dir: Path | None = Field(

@@ -16,6 +16,7 @@ renewal is worth (the score rules see): an action that lowers churn by ``u`` ear
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -90,13 +91,32 @@ class ValueModel(BaseModel):
         return np.asarray(margin * factor / (1.0 + self.discount_rate), dtype=np.float64)
 
     def _factor(self, alpha: float, beta: float, tenure: FloatArray) -> FloatArray:
-        if self.horizon_years == 1:
-            return np.ones_like(tenure)
-        curve = SBGFit(alpha=alpha, beta=beta, log_likelihood=0.0, n_periods=0)
-        later = curve.expected_lifetime_value(
-            np.ones_like(tenure), self.discount_rate, self.horizon_years - 1, tenure + 1.0
-        )
-        return np.asarray(1.0 + later, dtype=np.float64)
+        if len(tenure) == 1:  # one request: a handful of distinct tenures, cache them
+            value = _one_factor(
+                alpha, beta, float(tenure[0]), self.horizon_years, self.discount_rate
+            )
+            return np.full(1, value)
+        return _factors(alpha, beta, tenure, self.horizon_years, self.discount_rate)
+
+
+def _factors(
+    alpha: float, beta: float, tenure: FloatArray, horizon_years: int, discount_rate: float
+) -> FloatArray:
+    """Discounted years of margin a renewing customer of each tenure is expected to bring."""
+    if horizon_years == 1:
+        return np.ones_like(tenure)
+    curve = SBGFit(alpha=alpha, beta=beta, log_likelihood=0.0, n_periods=0)
+    later = curve.expected_lifetime_value(
+        np.ones_like(tenure), discount_rate, horizon_years - 1, tenure + 1.0
+    )
+    return np.asarray(1.0 + later, dtype=np.float64)
+
+
+@lru_cache(maxsize=4096)
+def _one_factor(
+    alpha: float, beta: float, tenure: float, horizon_years: int, discount_rate: float
+) -> float:
+    return float(_factors(alpha, beta, np.full(1, tenure), horizon_years, discount_rate)[0])
 
 
 def _column(data: Columns, name: str | None) -> FloatArray:

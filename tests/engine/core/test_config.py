@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from engine.core.config import Settings, get_settings
 from engine.errors import ConfigError
@@ -78,3 +79,14 @@ def test_real_secret_accepted_in_production() -> None:
         environment="production", database_url="postgresql://r:Xk2-91jq@db/retention"
     )
     assert settings.environment == "production"
+
+
+def test_sqlite_durability_is_full_unless_relaxed_explicitly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().decision_log_sqlite_synchronous == "FULL"
+    monkeypatch.setenv("RETENTION_DECISION_LOG_SQLITE_SYNCHRONOUS", "NORMAL")
+    assert Settings().decision_log_sqlite_synchronous == "NORMAL"
+    monkeypatch.setenv("RETENTION_DECISION_LOG_SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(ValidationError):
+        Settings()
