@@ -8,8 +8,8 @@ The key itself is never logged; only the key's name may be.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -23,7 +23,10 @@ from engine.service.runtime import Runtime
 bearer = HTTPBearer(auto_error=False, description="An API key: `retention keys create`.")
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are coroutines although they do no awaiting: FastAPI runs plain functions on
+# a worker thread, a hop that cost ~0.5 ms per request under load. They do no blocking I/O,
+# except the key store's stat of its file, at most once per poll interval.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
         raise ServiceNotReady("the service is starting or stopping")
@@ -33,7 +36,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_service(runtime: RuntimeDep) -> DecisionService:
+async def get_service(runtime: RuntimeDep) -> DecisionService:
     return runtime.service
 
 
@@ -41,10 +44,10 @@ ServiceDep = Annotated[DecisionService, Depends(get_service)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def require(scope: str) -> Callable[[RuntimeDep, Credentials], KeyRecord]:
+def require(scope: str) -> Callable[[RuntimeDep, Credentials], Coroutine[Any, Any, KeyRecord]]:
     """A dependency that admits keys holding ``scope``."""
 
-    def check(runtime: RuntimeDep, credentials: Credentials) -> KeyRecord:
+    async def check(runtime: RuntimeDep, credentials: Credentials) -> KeyRecord:
         if credentials is None or not credentials.credentials:
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
         record = runtime.keys.authenticate(credentials.credentials)
