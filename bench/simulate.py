@@ -52,9 +52,28 @@ def main() -> None:
     print(f"offers after budgets: {offers:,}")
     if args.full:
         start = time.perf_counter()
-        simulate(rules, frame, bundle, SimulationOptions(now=now))
+        timer = StepTimer()
+        simulate(rules, frame, bundle, SimulationOptions(now=now), timer)
+        timer.finish()
         print(f"simulate (baselines, truth, renewals) after scoring: "
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+
+
+class StepTimer:
+    """A ``simulate`` step callback printing how long each step took."""
+
+    def __init__(self) -> None:
+        self.current: tuple[str, float] | None = None
+
+    def __call__(self, message: str) -> None:
+        self.finish()
+        self.current = (message, time.perf_counter())
+
+    def finish(self) -> None:
+        if self.current is not None:
+            message, since = self.current
+            print(f"  {time.perf_counter() - since:6.2f} s  {message}", flush=True)
+            self.current = None
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ not, so CI and pre-commit hooks can gate a rule change on them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -102,16 +103,25 @@ NowOption = Annotated[
 
 
 @contextmanager
-def _step(quiet: bool) -> Iterator[Any]:
-    """A status line on stderr for the long steps (stdout stays clean for --json)."""
+def _step() -> Iterator[Any]:
+    """A status line on stderr for the long steps, each printed with the time it took
+    (stderr, so stdout stays clean for --json)."""
+    started: list[tuple[str, float]] = []
+
+    def done() -> None:
+        if started:
+            message, since = started.pop()
+            err_console.print(f"  [dim]{message}: {time.perf_counter() - since:.1f} s[/dim]")
+
     with err_console.status("starting…") as status:
 
         def say(message: str) -> None:
+            done()
+            started.append((message, time.perf_counter()))
             status.update(f"{message}…")
-            if not quiet:
-                err_console.print(f"  [dim]{message}[/dim]")
 
         yield say
+        done()
 
 
 def _load(
@@ -161,7 +171,7 @@ def simulate(
     with exit_on_error():
         from training.simulation import simulate as run
 
-        with _step(as_json) as say:
+        with _step() as say:
             (rule_set,), bundle, frame = _load([rules], data, model, say)
             result = run(rule_set, frame, bundle, _options(channel, event, now, True), say)
             report = result.report
@@ -229,7 +239,7 @@ def diff(
     with exit_on_error():
         from training.simulation import diff_rule_sets
 
-        with _step(as_json) as say:
+        with _step() as say:
             (before, after), bundle, frame = _load([old, new], data, model, say)
             say("deciding with both rule sets")
             result = diff_rule_sets(before, after, frame, bundle,

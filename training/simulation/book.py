@@ -27,6 +27,7 @@ PRICE_COLUMNS: Final = (
 )
 """Columns the money needs besides the model's features (renewal and true value)."""
 
+MAX_LEVELS: Final = 1_000
 Progress = Callable[[str], None]
 
 
@@ -67,6 +68,22 @@ def score_book(
     for name in scores.columns:
         if name != id_column:
             frame[name] = scores[name].to_numpy()
+    return as_categories(frame, keep=id_column)
+
+
+def as_categories(frame: pd.DataFrame, keep: str, most: int = MAX_LEVELS) -> pd.DataFrame:
+    """Text columns with at most ``most`` distinct values and no missing ones (segment,
+    channel, …) as categoricals, in place: the decision code reads categoricals as they are
+    and would otherwise convert the text of a million rows on every pass."""
+    for name in frame.columns:
+        column = frame[name]
+        if name == keep or not pd.api.types.is_string_dtype(column.dtype):
+            continue
+        if isinstance(column.dtype, pd.CategoricalDtype) or column.isna().any():
+            continue
+        categories = column.astype("category")
+        if len(categories.cat.categories) <= most:
+            frame[name] = categories
     return frame
 
 

@@ -9,39 +9,24 @@ churn at ``P`` for the ``expected_*`` figures and the generator's true churn for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from engine.decision import Context, PriceResponse, check_renewals
+from engine.decision import Context, check_renewals
 from engine.rules import RuleSet
 from engine.scoring.bundle import ModelBundle
 from engine.scoring.value import ValueModel
 from training.simulation.book import TRUTH_NONE, has_truth
 from training.simulation.matrices import Numbers, lifetime_value
+from training.simulation.price_response import price_response
 from training.synth import true_churn_probability
 
 ENGINE: Final = "engine"
 APPROVE_ALL: Final = "approve_all"
 LOSS_FREE_YEARS: Final = 3
-
-
-def price_response(bundle: ModelBundle, frame: pd.DataFrame, at_proposed: Numbers) -> PriceResponse:
-    """The model's churn at one premium per row; rows at the proposed premium reuse the score
-    already computed (most rows: only adjusted premiums need the model again)."""
-    proposed = frame["proposed_premium"].to_numpy(dtype=np.float64)
-
-    def at(premium: Numbers) -> Numbers:
-        premium = np.asarray(premium, dtype=np.float64)
-        out = at_proposed.copy()
-        moved = np.flatnonzero((premium != proposed) & np.isfinite(premium))
-        if len(moved):
-            x = bundle.matrix(frame.iloc[moved], offered_premium=premium[moved])
-            out[moved] = bundle.p_churn(x)
-        return out
-
-    return at
 
 
 def true_churn_at(frame: pd.DataFrame, premium: Numbers) -> Numbers:
@@ -60,14 +45,16 @@ def renewal_summary(
     bundle: ModelBundle,
     value: ValueModel,
     context: Context,
+    step: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     rows = frame["proposed_premium"].notna().to_numpy()
-    book = frame.loc[rows].reset_index(drop=True)
+    book = (frame if rows.all() else frame.loc[rows]).reset_index(drop=True)  # no copy: CoW
     book["current_premium"] = book["annual_premium"]
     # The renewal check takes lifetime value at current terms (as the service passes it) and
     # values each premium itself; the scored book's ``clv`` is at the proposed premium.
     book["clv"] = value.clv(book, value.annual_margin(book))
     p_model = book["p_churn"].to_numpy(dtype=np.float64)
+    step("renewals: checking prices (the model rescored at every candidate premium)")
     batch = check_renewals(rules, book, price_response(bundle, book, p_model), context)
     truth = has_truth(book)
     prices = {ENGINE: batch.recommended, APPROVE_ALL: batch.proposed}
@@ -83,11 +70,13 @@ def renewal_summary(
         "premium_lowered": int((batch.recommended < batch.proposed - 0.005).sum()),
         "premium_raised": int((batch.recommended > batch.proposed + 0.005).sum()),
     }
+    step("renewals: valuing the recommended and the proposed premiums")
     groups: dict[str, dict[str, Any]] = {}
     for name, premium in prices.items():
-        figures = _money(book, value, premium, model_p[name])
+        worth = lifetime_value(book, value, premium)
+        figures = _money(premium, worth, model_p[name])
         if truth:
-            figures.update(_money(book, value, premium, true_churn_at(book, premium), "true"))
+            figures.update(_money(premium, worth, true_churn_at(book, premium), "true"))
         out[name] = _totals(figures, np.ones(len(book), dtype=np.bool_), truth)
         groups[name] = _totals(figures, loss_free, truth)
     out[f"loss_free_{LOSS_FREE_YEARS}y"] = {"customers": int(loss_free.sum()), **groups}
@@ -95,13 +84,14 @@ def renewal_summary(
 
 
 def _money(
-    book: pd.DataFrame, value: ValueModel, premium: Numbers, p: Numbers, prefix: str = "expected"
+    premium: Numbers, worth: Numbers, p: Numbers, prefix: str = "expected"
 ) -> dict[str, Numbers]:
+    """``worth``: the lifetime value of the margin at ``premium`` (``lifetime_value``)."""
     kept = 1.0 - p
     return {
         f"{prefix}_customers_kept": kept,
         f"{prefix}_premium_income": kept * premium,
-        f"{prefix}_net_value": kept * lifetime_value(book, value, premium),
+        f"{prefix}_net_value": kept * worth,
     }
 
 

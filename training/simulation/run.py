@@ -63,6 +63,7 @@ def simulate(
     matrices = action_matrices(rules, frame, context, value)
     step("allocating budgets for the engine and the baselines")
     policies = tuple(all_policies(matrices))
+    step("summarising the policies")
     labels = segments(frame)
     report: dict[str, Any] = {
         "rules": {"name": rules.name, "sha256": rules.hash, "file": rules.file},
@@ -78,6 +79,6 @@ def simulate(
         "policies": {p.name: policy_summary(p, labels) for p in policies},
     }
     if options.renewals:
-        step("checking renewal prices")
-        report["renewals"] = renewal_summary(rules, frame, bundle, value, context)
+        step("renewals: the book at current terms")
+        report["renewals"] = renewal_summary(rules, frame, bundle, value, context, step)
     return Simulation(rules, matrices, policies, report)
