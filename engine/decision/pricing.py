@@ -3,10 +3,11 @@
 Each policy whose ``when`` holds may set an upper bound (``max_change_pct`` over the current
 premium and/or ``max_premium``), a lower bound (``min_premium``), ask for review, or name an
 offer. Inside the combined bounds [highest lower bound, lowest upper bound] the check looks
-for the premium worth most: it values a grid of candidate premiums (``PriceSearch``: the
-proposed premium clipped into the bounds, the current premium, the bounds themselves and
-changes over the current premium; never above the proposed premium by more than
-``max_above_proposed_pct``), all rounded to cents, with the churn model rescored at each.
+for the premium worth most: it values a grid of candidate premiums (``RuleSet.pricing``, set
+by the rule file's ``pricing`` section: the proposed premium clipped into the bounds, the
+current premium, the bounds themselves and ``changes_pct`` over the current premium; never
+above the proposed premium by more than ``max_above_proposed_pct``), all rounded to cents,
+with the churn model rescored at each.
 
 The expected value of renewing at premium P is::
 
@@ -35,13 +36,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.rules import CompiledPricePolicy
+from engine.rules import CompiledPricePolicy, PriceSearch
 
 from .explain import with_detail
 from .inputs import Numbers
@@ -55,26 +55,6 @@ INF = math.inf
 HALF_CENT = 0.005
 PROPOSED = 0
 """Column of ``candidate_premiums`` holding the proposed premium (clipped into the bounds)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PriceSearch:
-    """Where the renewal check looks for a better premium, and when the proposed one is
-    good enough."""
-
-    changes_pct: tuple[float, ...] = (
-        -10.0, -5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0, 30.0,
-    )  # fmt: skip
-    """Candidate premiums as changes over the current premium, in percent."""
-    max_above_proposed_pct: float | None = 0.0
-    """Most a recommended premium may exceed the proposed one, in percent (None: no limit)."""
-    tolerance_pct: float = 1.0
-    """The proposed premium is approved within this share of the best expected value ..."""
-    tolerance_amount: float = 5.0
-    """... or within this amount, whichever is larger."""
-
-
-PRICE_SEARCH = PriceSearch()
 
 
 def pct_bound(current: Amount, pct: float) -> Amount:

@@ -24,7 +24,6 @@ from .explain import candidate, optional, policy_offer_reason
 from .inputs import NO_HISTORY, ContactHistory, Context, PriceResponse, RenewalPrices, Scores
 from .pricing import (
     INF,
-    PRICE_SEARCH,
     VERDICTS,
     candidate_premiums,
     choose,
@@ -70,11 +69,11 @@ def check_renewal(
     )
     one = np.array  # one customer: the batch's array code on a row of one
     candidates = candidate_premiums(
-        one([current]), one([proposed]), one([lower]), one([upper]), PRICE_SEARCH
+        one([current]), one([proposed]), one([lower]), one([upper]), rules.pricing
     )
     p_candidates = np.asarray(p_churn_at(candidates[0]), dtype=np.float64)
     values = renewal_value(p_candidates, clv, candidates[0], current, multiplier)
-    picked, valued = choose(values[None, :], candidates, one([proposed]), PRICE_SEARCH)
+    picked, valued = choose(values[None, :], candidates, one([proposed]), rules.pricing)
     pick, is_valued = int(picked[0]), bool(valued[0])
     recommended = proposed if conflict else float(candidates[0, pick])
     p_recommended = p_proposed if conflict else float(p_candidates[pick])

@@ -3,7 +3,7 @@
 Same answers as ``check_renewal`` per row. The frame holds the decision inputs
 (``frame_inputs``) plus ``current_premium``, ``proposed_premium`` and optionally
 ``new_business_premium``; ``p_churn_at`` takes one premium per row and returns one
-probability per row (it is called once per candidate premium of ``pricing.PriceSearch``).
+probability per row (it is called once per candidate premium of ``RuleSet.pricing``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from .explain import candidate, optional, policy_offer_reason
 from .frame_inputs import FrameInputs, prepare
 from .inputs import Context, Numbers, PriceResponse
 from .pricing import (
-    PRICE_SEARCH,
     VERDICTS,
     candidate_premiums,
     choose,
@@ -210,7 +209,7 @@ def check_renewals(
     conflict = lower > upper
     clv = base.numbers("clv")
     multiplier = lifetime_multiplier(clv, base.numbers("margin"))
-    candidates = candidate_premiums(current, proposed, lower, upper, PRICE_SEARCH)
+    candidates = candidate_premiums(current, proposed, lower, upper, rules.pricing)
     p_candidates = np.column_stack(
         [
             np.asarray(p_churn_at(candidates[:, j]), dtype=np.float64)
@@ -220,7 +219,7 @@ def check_renewals(
     values = renewal_value(
         p_candidates, clv[:, None], candidates, current[:, None], multiplier[:, None]
     )
-    pick, valued = choose(values, candidates, proposed, PRICE_SEARCH)
+    pick, valued = choose(values, candidates, proposed, rules.pricing)
     chosen = np.take_along_axis(candidates, pick[:, None], axis=1)[:, 0]
     p_chosen = np.take_along_axis(p_candidates, pick[:, None], axis=1)[:, 0]
     recommended = np.where(conflict, proposed, chosen)

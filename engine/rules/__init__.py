@@ -34,6 +34,12 @@ A rule file (the demo insurer's is ``rules/retention.yaml``) holds, at the top l
 ``price_policies``
     renewal rules: ``id``, ``when``, ``max_change_pct``, ``max_premium``, ``min_premium``,
     ``review``, ``offer``, ``reason``.
+``pricing``
+    the renewal check's value search (optional; absent: the defaults of ``PriceSearch``):
+    ``changes_pct`` (candidate premiums as changes over the current premium, in percent,
+    each in [-50, 100]), ``max_above_proposed_pct`` (how far above the proposed premium a
+    recommendation may go; null: no limit), ``tolerance_pct`` and ``tolerance_amount`` (the
+    proposed premium is approved within the larger of the two of the best expected value).
 
 Unknown keys, duplicate ids, dangling references, bad ranges and expressions that do not
 check are all refused, each with ``file:line:column`` (``RuleSetError.problems``).
@@ -51,6 +57,7 @@ from .ruleset import (
     ContactPolicyRule,
     ControlGroupRule,
     CustomerCap,
+    PriceSearch,
     RuleSet,
     TotalCap,
 )
@@ -65,6 +72,7 @@ __all__ = [
     "ContactPolicyRule",
     "ControlGroupRule",
     "CustomerCap",
+    "PriceSearch",
     "Problem",
     "ReloadResult",
     "RuleSet",

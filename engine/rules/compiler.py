@@ -34,6 +34,7 @@ from .ruleset import (
     ContactPolicyRule,
     ControlGroupRule,
     CustomerCap,
+    PriceSearch,
     RuleSet,
     TotalCap,
 )
@@ -46,6 +47,17 @@ DEFAULT_FORMULA = "uplift * clv - cost"
 def compile_document(document: doc.RuleSetDocument, source: SourceMap, digest: str) -> RuleSet:
     """Raise ``RuleSetError`` listing every problem, or return the compiled rule set."""
     return _Compiler(document, source).run(digest)
+
+
+def _price_search(pricing: doc.Pricing | None) -> PriceSearch:
+    if pricing is None:
+        return PriceSearch()
+    return PriceSearch(
+        changes_pct=tuple(float(change) for change in pricing.changes_pct),
+        max_above_proposed_pct=pricing.max_above_proposed_pct,
+        tolerance_pct=pricing.tolerance_pct,
+        tolerance_amount=pricing.tolerance_amount,
+    )
 
 
 class _Compiler:
@@ -116,6 +128,7 @@ class _Compiler:
             intents=tuple(doc_.context.intents),
             events=tuple(doc_.context.events),
             by_id=by_id,
+            pricing=_price_search(doc_.pricing),
         )
 
     def _fields(self) -> dict[str, FieldType]:

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from .ruleset import PriceSearch
+
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 """Ids, groups, budgets, channels: lower-case letters, digits, underscores."""
 
@@ -52,6 +54,9 @@ ParameterValue = StrictBool | StrictInt | StrictFloat | StrictStr
 
 STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 """Unknown keys are errors; YAML values are not coerced (``true`` is not 1, ``"5"`` not 5)."""
+
+
+DEFAULT_SEARCH = PriceSearch()
 
 
 class Strict(BaseModel):
@@ -194,6 +199,24 @@ class PricePolicy(Strict):
         return self
 
 
+class Pricing(Strict):
+    """The renewal check's value search: which premiums it values and when the proposed
+    premium is good enough. A key left out keeps its default (``ruleset.PriceSearch``)."""
+
+    changes_pct: Annotated[
+        list[Annotated[float, Field(ge=-50, le=100)]], Field(min_length=1, max_length=100)
+    ] = list(DEFAULT_SEARCH.changes_pct)
+    """Candidate premiums as changes over the current premium, in percent."""
+    max_above_proposed_pct: Annotated[float, Field(ge=0)] | None = (
+        DEFAULT_SEARCH.max_above_proposed_pct
+    )
+    """Most a recommended premium may exceed the proposed one, in percent (null: no limit)."""
+    tolerance_pct: Annotated[float, Field(ge=0)] = DEFAULT_SEARCH.tolerance_pct
+    """Approve the proposed premium within this share (percent) of the best expected value ..."""
+    tolerance_amount: Annotated[float, Field(ge=0)] = DEFAULT_SEARCH.tolerance_amount
+    """... or within this amount, whichever is larger."""
+
+
 class RuleSetDocument(Strict):
     """A whole rule file."""
 
@@ -210,3 +233,4 @@ class RuleSetDocument(Strict):
     control_group: ControlGroup | None = None
     fallback: Name | None = None
     price_policies: list[PricePolicy] = []
+    pricing: Pricing | None = None

@@ -115,6 +115,23 @@ class ControlGroupRule:
     salt: str
 
 
+@dataclass(frozen=True, slots=True)
+class PriceSearch:
+    """Where the renewal check looks for a better premium, and when the proposed one is
+    good enough (the rule file's ``pricing`` section; these defaults when it is absent)."""
+
+    changes_pct: tuple[float, ...] = (
+        -10.0, -5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 20.0, 25.0, 30.0,
+    )  # fmt: skip
+    """Candidate premiums as changes over the current premium, in percent."""
+    max_above_proposed_pct: float | None = 0.0
+    """Most a recommended premium may exceed the proposed one, in percent (None: no limit)."""
+    tolerance_pct: float = 1.0
+    """The proposed premium is approved within this share of the best expected value ..."""
+    tolerance_amount: float = 5.0
+    """... or within this amount, whichever is larger."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RuleSet:
     """A validated, compiled rule file, identified by the sha256 of its bytes."""
@@ -145,6 +162,8 @@ class RuleSet:
     intents: tuple[str, ...]
     events: tuple[str, ...]
     by_id: Mapping[str, CompiledAction] = field(default_factory=dict)
+    pricing: PriceSearch = PriceSearch()
+    """The renewal check's value search: candidate premiums and the approve tolerance."""
 
     @property
     def short_hash(self) -> str:

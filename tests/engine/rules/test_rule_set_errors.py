@@ -202,6 +202,59 @@ def test_values_out_of_range(old: str, new: str, needle: str, message: str) -> N
     assert problem == f"{_at(text, needle)}: {message}"
 
 
+def test_a_pricing_section_compiles() -> None:
+    text = GOOD + "pricing:\n  changes_pct: [-5, 0, 5]\n  tolerance_amount: 0\n"
+    pricing = compile_rule_set(text.encode(), "mini.yaml").pricing
+    assert pricing.changes_pct == (-5.0, 0.0, 5.0)
+    assert (pricing.tolerance_amount, pricing.tolerance_pct) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("section", "needle", "message"),
+    [
+        (
+            "pricing:\n  tolerance_pct: -1\n",
+            "-1\n",
+            "pricing.tolerance_pct: Input should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            "pricing:\n  tolerance_amount: -0.5\n",
+            "-0.5",
+            "pricing.tolerance_amount: Input should be greater than or equal to 0 (got -0.5)",
+        ),
+        (
+            "pricing: {max_above_proposed_pct: -5}\n",
+            "-5}",
+            "pricing.max_above_proposed_pct: Input should be greater than or equal to 0 (got -5)",
+        ),
+        (
+            "pricing:\n  changes_pct: []\n",
+            "[]",
+            "pricing.changes_pct: List should have at least 1 item after validation, not 0",
+        ),
+        (
+            "pricing:\n  changes_pct: [5, 150]\n",
+            "150",
+            "pricing.changes_pct[1]: Input should be less than or equal to 100 (got 150)",
+        ),
+        (
+            "pricing:\n  toleranse_pct: 2\n",
+            "toleranse_pct",
+            "pricing: unknown key 'toleranse_pct'; did you mean 'tolerance_pct'?",
+        ),
+        (
+            "pricing:\n  tolerance_amount: true\n",
+            "true\n",
+            "pricing.tolerance_amount: Input should be a valid number (got True)",
+        ),
+    ],
+)
+def test_bad_pricing_is_located(section: str, needle: str, message: str) -> None:
+    text = GOOD + section
+    (problem,) = _problems(text)
+    assert problem == f"{_at(text, needle)}: {message}"
+
+
 @pytest.mark.parametrize(
     ("expression", "reason"),
     [
