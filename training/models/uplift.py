@@ -28,6 +28,7 @@ from training.models.boosting import (
     DISTILL_PARAMS,
     EFFECT_PARAMS,
     RESPONSE_PARAMS,
+    S_LEARNER_PARAMS,
     fit_booster,
     split_mask,
 )
@@ -120,7 +121,7 @@ def fit_uplift(
     s_x, s_y = _with_action(data.x[known], codes[known]), data.y[known]
     valid = split_mask(len(s_y), 0.2, seed + 1)
     s_model = fit_booster(
-        s_x[~valid], s_y[~valid], s_x[valid], s_y[valid], RESPONSE_PARAMS, s_categorical, seed
+        s_x[~valid], s_y[~valid], s_x[valid], s_y[valid], S_LEARNER_PARAMS, s_categorical, seed
     )
     s_none = _predict(s_model, _with_action(data.x, 0.0))
     mu0_all = mu0(data.x)
