@@ -21,7 +21,7 @@ import engine
 from engine.errors import TrainingError
 from engine.features import FeatureSpec, build_matrix
 from engine.scoring.bundle import BundleManifest, ModelBundle, UpliftSpec, save_bundle
-from training.contract import ContractTable
+from training.contract import ContractTable, Role
 from training.evaluation.bundle_eval import Evaluation, arms, evaluate_bundle, outcome
 from training.models.boosting import CHURN_PARAMS, fit_booster, split_mask
 from training.models.calibration import choose_calibrator
@@ -77,8 +77,8 @@ def train(
 ) -> TrainResult:
     """Train every model the table supports and write the bundle to ``out_dir``."""
     seed = config.seed
-    roles = {role: table.column_for(role) for role in ("premium", "proposed_premium")}
-    roles["new_business_premium"] = table.column_for("new_business_premium")
+    price_roles: tuple[Role, ...] = ("premium", "proposed_premium", "new_business_premium")
+    roles: dict[str, str | None] = {role: table.column_for(role) for role in price_roles}
     spec = FeatureSpec.fit(table.frame, table.numeric_features, table.categorical_features, roles)
     progress(f"features: {len(spec.names)} ({', '.join(spec.derived) or 'none'} derived)")
     x = build_matrix(table.frame, spec)

@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from engine.errors import ModelNotFound, RegistryError
 from engine.scoring.bundle import ModelBundle
 from engine.scoring.pyfunc import ARTIFACT_KEY, ENTRY_POINT
-from engine.scoring.registry import MODEL_ARTIFACT, REGISTERED_MODEL, use_tracking
+from engine.scoring.registry import MODEL_ARTIFACT, REGISTERED_MODEL, first_line, use_tracking
 
 
 @dataclass(frozen=True)
@@ -49,44 +49,31 @@ def log_training_run(
     failed run and no registered version — never a version pointing at a partial model.
     """
     try:
-        return _log(bundle, sample, experiment, params, metrics, artifacts, register)
+        use_tracking()
+        mlflow.set_experiment(experiment)
+        output = bundle.score_frame(sample)
+        signature = infer_signature(sample, output)
+        with mlflow.start_run() as run:
+            mlflow.log_params(params)
+            mlflow.log_metrics(metrics)
+            for artifact in artifacts:
+                mlflow.log_artifact(str(artifact), artifact_path="report")
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_ARTIFACT,
+                python_model=str(ENTRY_POINT),
+                artifacts={ARTIFACT_KEY: str(bundle.path)},
+                signature=signature,
+                input_example=sample.head(3),
+                pip_requirements=["retention-engine", f"mlflow=={mlflow.__version__}"],
+            )
+            run_id = run.info.run_id
+        version = None
+        if register:
+            registered = mlflow.register_model(info.model_uri, REGISTERED_MODEL)
+            version = str(registered.version)
+        return LoggedRun(run_id=run_id, model_uri=info.model_uri, version=version)
     except MlflowException as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RegistryError(f"MLflow refused the training run: {message}") from exc
-
-
-def _log(
-    bundle: ModelBundle,
-    sample: pd.DataFrame,
-    experiment: str,
-    params: dict[str, str | float | int],
-    metrics: dict[str, float],
-    artifacts: list[Path],
-    register: bool,
-) -> LoggedRun:
-    use_tracking()
-    mlflow.set_experiment(experiment)
-    output = bundle.score_frame(sample)
-    signature = infer_signature(sample, output)
-    with mlflow.start_run() as run:
-        mlflow.log_params(params)
-        mlflow.log_metrics(metrics)
-        for artifact in artifacts:
-            mlflow.log_artifact(str(artifact), artifact_path="report")
-        info = mlflow.pyfunc.log_model(
-            name=MODEL_ARTIFACT,
-            python_model=str(ENTRY_POINT),
-            artifacts={ARTIFACT_KEY: str(bundle.path)},
-            signature=signature,
-            input_example=sample.head(3),
-            pip_requirements=["retention-engine", f"mlflow=={mlflow.__version__}"],
-        )
-        run_id = run.info.run_id
-    version = None
-    if register:
-        registered = mlflow.register_model(info.model_uri, REGISTERED_MODEL)
-        version = str(registered.version)
-    return LoggedRun(run_id=run_id, model_uri=info.model_uri, version=version)
+        raise RegistryError(f"MLflow refused the training run: {first_line(exc)}") from exc
 
 
 def promote(version: str, alias: str) -> None:

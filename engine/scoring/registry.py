@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -24,9 +26,29 @@ MODEL_ARTIFACT: Final = "bundle"
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text (MLflow's carry stack traces), or its type."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else ``sqlite:///<cwd>/mlflow.db``."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
+@contextmanager
+def tracking_env(uri: str) -> Iterator[None]:
+    """Point MLflow (which reads ``MLFLOW_TRACKING_URI``) at ``uri`` for this block only."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 def use_tracking() -> str:
@@ -91,8 +113,7 @@ def resolve_bundle(ref: str | None = None, cache_dir: Path | None = None) -> Pat
         uri = model_uri(ref)
         downloaded = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(destination)))
     except (MlflowException, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelNotFound(f"unknown model reference {ref!r} ({uri}): {reason}") from exc
+        raise ModelNotFound(f"unknown model reference {ref!r} ({uri}): {first_line(exc)}") from exc
     found = _bundle_in(downloaded)
     if found is None:
         raise ModelNotFound(f"{ref!r} ({uri}) is not a retention bundle")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import shlex
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -56,22 +54,10 @@ def prepare(directory: Path, customers: int = 20_000, seed: int = 7) -> Prepared
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     tracking = f"sqlite:///{directory / 'mlflow.db'}"
-    with _tracking(tracking):
+    from engine.scoring.registry import tracking_env
+
+    with tracking_env(tracking):
         return _prepare(directory, tracking, customers, seed)
-
-
-@contextmanager
-def _tracking(uri: str) -> Iterator[None]:
-    """MLflow reads its tracking URI from the environment: set it for this block only."""
-    before = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 def _prepare(directory: Path, tracking: str, customers: int, seed: int) -> Prepared:

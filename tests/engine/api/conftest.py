@@ -8,7 +8,6 @@ it afterwards; ``MLFLOW_TRACKING_URI`` points at the session store only while it
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from engine.core.config import Settings
+from engine.scoring.registry import tracking_env
 from retention.commands.quickstart import Prepared, prepare
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,19 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def tracking(uri: str) -> Iterator[None]:
-    before = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 class Service:
@@ -85,7 +72,7 @@ def running(
 
     from engine.api.app import create_app
 
-    with tracking(tracking_uri):
+    with tracking_env(tracking_uri):
         app = create_app(settings, **app_options)
         port = free_port()
         config = uvicorn.Config(

@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.scoring.registry import tracking_env
 from retention.commands.quickstart import Prepared
 
-from .conftest import RULES, Service, tracking
+from .conftest import RULES, Service
 
 BODY = {"customer_id": "C00000003", "channel": "call_center",
         "context": {"intent": "cancel_request", "event": "renewal_due"}}  # fmt: skip
@@ -64,7 +65,7 @@ def test_a_promotion_goes_live_on_reload(serve: Any, trained: Prepared) -> None:
 
     from engine.scoring.registry import REGISTERED_MODEL
 
-    with serve() as service, tracking(trained.tracking_uri):
+    with serve() as service, tracking_env(trained.tracking_uri):
         assert decide(service)["versions"]["model"] == f"{REGISTERED_MODEL}/1"
         mlflow.set_tracking_uri(trained.tracking_uri)
         mlflow.set_registry_uri(trained.tracking_uri)
@@ -87,7 +88,7 @@ def test_an_unloadable_model_never_replaces_the_live_one(
 ) -> None:
     from engine.scoring.registry import resolve_bundle
 
-    with tracking(trained.tracking_uri):
+    with tracking_env(trained.tracking_uri):
         source = resolve_bundle("champion", cache_dir=tmp_path)
     bundle = tmp_path / "bundle"
     shutil.copytree(source, bundle)
