@@ -54,6 +54,24 @@ def timed(label: str, items: list[Any], call: Callable[[Any], object]) -> None:
     print(f"{label}: {percentiles(samples)}", flush=True)
 
 
+def agreement(fast: Any, rows: list[np.ndarray]) -> None:
+    """How often the path contributions' top reasons are TreeSHAP's (pred_contrib)."""
+    path = np.vstack([fast.contributions(r) for r in rows])
+    shap = np.vstack([fast.contrib.predict(r)[:-1] for r in rows])
+    top_path = np.argsort(-np.abs(path), axis=1)[:, :3]
+    top_shap = np.argsort(-np.abs(shap), axis=1)[:, :3]
+    first = float(np.mean(top_path[:, 0] == top_shap[:, 0]))
+    overlap = float(
+        np.mean([len(set(a) & set(b)) / 3 for a, b in zip(top_path, top_shap, strict=True)])
+    )
+    same_sign = float(np.mean(np.sign(np.take_along_axis(path, top_path, 1))
+                              == np.sign(np.take_along_axis(shap, top_path, 1))))  # fmt: skip
+    corr = float(np.corrcoef(path.ravel(), shap.ravel())[0, 1])
+    print(f"reason codes, path vs TreeSHAP on {len(rows)} customers: top reason the same "
+          f"{first:.1%}, top-3 overlap {overlap:.1%}, sign of the path top-3 the same "
+          f"{same_sign:.1%}, correlation {corr:.3f}", flush=True)  # fmt: skip
+
+
 def ensure_database(url: str) -> None:
     """Create the benchmark's own PostgreSQL database (never touches another one)."""
     import psycopg
@@ -104,6 +122,9 @@ def inprocess(bundle: str, book: Path, rows: int) -> None:
               lambda _: [p.predict(x[0]) for p in (fast.churn, *fast.uplift.values())])  # fmt: skip
         timed("churn pred_contrib (reason codes), fast path", records[:1000],
               lambda r: fast.contrib.predict(build_row(r, spec)[0]))  # fmt: skip
+        timed("churn path contributions (reason codes), fast path", records[:1000],
+              lambda r: fast.contributions(build_row(r, spec)[0]))  # fmt: skip
+        agreement(fast, [build_row(r, spec)[0] for r in records[:2000]])
         keyed = list(enumerate(records))
         timed("scoring incl. reason codes (cold cache)", keyed,
               lambda ir: service.scorer.score(live, ir[1], f"cold-{ir[0]}"))  # fmt: skip

@@ -15,6 +15,7 @@ renewal is worth (the score rules see): an action that lowers churn by ``u`` ear
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -90,6 +91,35 @@ class ValueModel(BaseModel):
             factor[rows] = self._factor(alpha, beta, tenure[rows])
         return np.asarray(margin * factor / (1.0 + self.discount_rate), dtype=np.float64)
 
+    def for_record(self, record: Mapping[str, object], *, renewal: bool) -> tuple[float, float]:
+        """(annual margin, clv) of one customer record in plain floats: the same arithmetic
+        as :meth:`annual_margin` / :meth:`renewal_margin` / :meth:`clv` without building a
+        dozen one-element arrays (0.2 ms → a few µs per request; equal by test).
+
+        ``renewal``: the clv at the renewal premium, else at current terms. A missing role
+        column raises ``KeyError``; a value that is not a number, ``ValueError``/``TypeError``.
+        """
+        spec = self.margin
+        if spec.margin:
+            margin = _number(record, spec.margin)
+        else:
+            margin = _number(record, spec.premium) - _number(record, spec.claims_cost)
+            if spec.cost_to_serve:
+                margin = margin - _number(record, spec.cost_to_serve)
+        basis = margin
+        if renewal and spec.proposed_premium and spec.premium:
+            basis = margin + _number(record, spec.proposed_premium) - _number(record, spec.premium)
+        tenure = 0.0
+        if self.tenure:
+            tenure = _number(record, self.tenure)
+            tenure = min(max(0.0 if math.isnan(tenure) else tenure, 0.0), 200.0)
+        segment = record.get(self.segment) if self.segment else None
+        alpha, beta = self.curves.get(
+            ALL_SEGMENTS if segment is None else str(segment), self.curves[ALL_SEGMENTS]
+        )
+        factor = _one_factor(alpha, beta, tenure, self.horizon_years, self.discount_rate)
+        return margin, basis * factor / (1.0 + self.discount_rate)
+
     def _factor(self, alpha: float, beta: float, tenure: FloatArray) -> FloatArray:
         if len(tenure) == 1:  # one request: a handful of distinct tenures, cache them
             value = _one_factor(
@@ -117,6 +147,13 @@ def _one_factor(
     alpha: float, beta: float, tenure: float, horizon_years: int, discount_rate: float
 ) -> float:
     return float(_factors(alpha, beta, np.full(1, tenure), horizon_years, discount_rate)[0])
+
+
+def _number(record: Mapping[str, object], name: str | None) -> float:
+    if name is None:
+        raise KeyError("no column for this role")
+    value = record[name]
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _column(data: Columns, name: str | None) -> FloatArray:

@@ -8,12 +8,14 @@ booster predicts on it through LightGBM's single-row fast path
 new predictor on every call. The numbers are LightGBM's own, bit for bit (tested); if the
 fast path is unavailable (a LightGBM without it), ``Booster.predict`` is used instead.
 
-Reason codes come from LightGBM's per-feature contributions (``pred_contrib``) of the churn
-model, the costliest step of a decision (0.7–2 ms, growing with the number of trees). They
-are cached per (model version, inputs digest): the same customer with the same features
-costs it once per model, and the consistency window means a repeat request rarely reaches
-the scorer anyway. Only the churn model is explained (the agent's question is "why might
-they leave?"); uplift models are not.
+Reason codes come from per-feature contributions to the churn model's log-odds. By default
+they are *path* contributions (:mod:`engine.scoring.path_contributions`): one leaf-index call
+plus a table gather, ~20 µs, adding up exactly like TreeSHAP's; the top three agree with
+TreeSHAP's ranking for most customers (measured in ``bench/service.py``). ``treeshap``
+(``RETENTION_REASON_METHOD``) asks LightGBM for the exact TreeSHAP values (``pred_contrib``,
+0.7–2 ms, growing with the number of trees). Either way they are cached per (model version,
+inputs digest). Only the churn model is explained (the agent's question is "why might they
+leave?"); uplift models are not.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -32,12 +35,17 @@ import numpy as np
 from engine.decision import PriceResponse, Scores
 from engine.features import build_row
 from engine.scoring.bundle import ModelBundle
+from engine.scoring.path_contributions import PathContributions
 from engine.service.errors import InvalidRequest
 from engine.service.models import LiveModel
 from engine.service.wording import reason_sentence
 
 TOP_REASONS = 3
 NAN = math.nan
+
+ReasonMethod = Literal["path", "treeshap"]
+PredictMode = Literal["value", "contrib", "leaf"]
+_PREDICT_TYPE = {"value": 0, "leaf": 2, "contrib": 3}  # LightGBM's C_API_PREDICT_*
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +79,9 @@ def _first(values: object) -> float:
 class Scorer:
     """Scores with a reason-code cache shared by every request of the process."""
 
-    def __init__(self, reason_cache_size: int = 50_000) -> None:
+    def __init__(self, reason_cache_size: int = 50_000, method: ReasonMethod = "path") -> None:
         self._size = reason_cache_size
+        self.method: ReasonMethod = method
         self._reasons: OrderedDict[tuple[str, str], tuple[ReasonCode, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self._predictors: dict[int, _Predictors] = {}
@@ -84,7 +93,7 @@ class Scorer:
         found = self._predictors.get(id(bundle))
         if found is not None and found.bundle is bundle:
             return found
-        made = _Predictors(bundle)
+        made = _Predictors(bundle, self.method)
         with self._lock:
             if len(self._predictors) >= 2:  # the live bundle and the one it replaced
                 self._predictors.pop(next(iter(self._predictors)))
@@ -99,7 +108,7 @@ class Scorer:
         x = build_row(record, bundle.features)
         row = x[0]
         p_churn = _first(bundle.manifest.calibrator.apply(fast.churn.predict(row)))
-        uplift = {action: _first(u.predict(row)) for action, u in fast.uplift.items()}
+        uplift = {action: u.value(row) for action, u in fast.uplift.items()}
         margin, clv = value_of(live, record, renewal=True)
         return Scores(p_churn, clv, margin, uplift), self.reasons(live, x, digest)
 
@@ -112,7 +121,7 @@ class Scorer:
                 self.hits += 1
                 return found
             self.misses += 1
-        contributions = self.predictors(live.bundle).contrib.predict(x[0])[:-1]
+        contributions = self.predictors(live.bundle).contributions(x[0])
         spec = live.bundle.features
         names = spec.names
         levels = {len(spec.numeric) + i: c.levels for i, c in enumerate(spec.categorical)}
@@ -158,12 +167,13 @@ class RowPredictor:
     Calls are serialised per predictor (one output buffer; the C call releases the GIL).
     """
 
-    def __init__(self, booster: lgb.Booster, *, contrib: bool = False) -> None:
+    def __init__(self, booster: lgb.Booster, mode: PredictMode = "value") -> None:
         self.booster = booster
-        self.contrib = contrib
+        self.mode: PredictMode = mode
         self.width = booster.num_feature()
         self._lock = threading.Lock()
-        self._out = np.empty(self.width + 1 if contrib else 1, dtype=np.float64)
+        size = {"value": 1, "contrib": self.width + 1, "leaf": booster.num_trees()}[mode]
+        self._out = np.empty(size, dtype=np.float64)
         self._length = ctypes.c_int64()
         self._handle: ctypes.c_void_p | None = None
         try:
@@ -174,7 +184,7 @@ class RowPredictor:
             _safe_call(
                 _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
                     booster._handle,
-                    ctypes.c_int(3 if contrib else 0),  # C_API_PREDICT_CONTRIB / _NORMAL
+                    ctypes.c_int(_PREDICT_TYPE[mode]),
                     ctypes.c_int(0),
                     ctypes.c_int(iterations),
                     ctypes.c_int(1),  # C_API_DTYPE_FLOAT64
@@ -188,6 +198,11 @@ class RowPredictor:
         self._handle = handle
         self._call = _LIB.LGBM_BoosterPredictForMatSingleRowFast
         self._check = _safe_call
+        # Fixed buffers and their ctypes pointers, made once: building them per call cost
+        # as much as a small model's trees.
+        self._in = np.empty(self.width, dtype=np.float64)
+        self._in_ptr = ctypes.c_void_p(self._in.ctypes.data)
+        self._length_ref = ctypes.byref(self._length)
         self._out_ptr = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
         weakref.finalize(self, _LIB.LGBM_FastConfigFree, handle)
 
@@ -196,32 +211,53 @@ class RowPredictor:
         return self._handle is not None
 
     def predict(self, row: np.ndarray) -> np.ndarray:
-        """The prediction (or contributions, with the expected value last) for one row."""
+        """The prediction for one row; in ``contrib`` mode the contributions with the expected
+        value last; in ``leaf`` mode the leaf index in each tree (as floats)."""
         if self._handle is None or row.shape != (self.width,) or row.dtype != np.float64:
             x = np.asarray(row, dtype=np.float64).reshape(1, -1)
-            found = self.booster.predict(x, pred_contrib=self.contrib, num_threads=1)
-            return np.asarray(found, dtype=np.float64).reshape(-1)
-        data = np.ascontiguousarray(row)
-        with self._lock:
-            self._check(
-                self._call(
-                    self._handle,
-                    data.ctypes.data_as(ctypes.c_void_p),
-                    ctypes.byref(self._length),
-                    self._out_ptr,
-                )
+            found = self.booster.predict(
+                x,
+                pred_contrib=self.mode == "contrib",
+                pred_leaf=self.mode == "leaf",
+                num_threads=1,
             )
-            return self._out.copy()
+            return np.asarray(found, dtype=np.float64).reshape(-1)
+        with self._lock:
+            self._in[:] = row
+            self._check(self._call(self._handle, self._in_ptr, self._length_ref, self._out_ptr))
+            return self._out[: self._length.value].copy()
+
+    def value(self, row: np.ndarray) -> float:
+        """The first output for one row as a float (a probability or a regression value)."""
+        if self._handle is None or row.shape != (self.width,) or row.dtype != np.float64:
+            return float(self.predict(row)[0])
+        with self._lock:
+            self._in[:] = row
+            self._check(self._call(self._handle, self._in_ptr, self._length_ref, self._out_ptr))
+            return float(self._out[0])
 
 
 class _Predictors:
     """Single-row predictors of one bundle: churn, its contributions, each uplift model."""
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    def __init__(self, bundle: ModelBundle, method: ReasonMethod = "path") -> None:
         self.bundle = bundle
         self.churn = RowPredictor(bundle.churn)
-        self.contrib = RowPredictor(bundle.churn, contrib=True)
         self.uplift = {a: RowPredictor(m) for a, m in bundle.uplift_models.items()}
+        self.path: PathContributions | None = None
+        if method == "path":
+            try:
+                self.path = PathContributions(bundle.churn)
+            except ValueError:  # not a single-output model: exact TreeSHAP instead
+                self.path = None
+        self.leaves = RowPredictor(bundle.churn, "leaf") if self.path else None
+        self.contrib = RowPredictor(bundle.churn, "contrib")
+
+    def contributions(self, row: np.ndarray) -> np.ndarray:
+        """Per-feature contributions to the churn log-odds for one row."""
+        if self.path is not None and self.leaves is not None:
+            return self.path.contributions(self.leaves.predict(row))
+        return self.contrib.predict(row)[:-1]
 
 
 def value_of(
@@ -235,9 +271,7 @@ def value_of(
     if value is None:
         return NAN, NAN
     try:
-        margin = value.annual_margin(record)
-        basis = value.renewal_margin(record) if renewal else margin
-        return _first(margin), _first(value.clv(record, basis))
+        return value.for_record(record, renewal=renewal)
     except (KeyError, TypeError, ValueError):
         return NAN, NAN
 

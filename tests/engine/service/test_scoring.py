@@ -11,8 +11,9 @@ import pytest
 from engine.features import CategoricalFeature, FeatureSpec
 from engine.scoring.bundle import BundleManifest, ModelBundle, UpliftSpec
 from engine.scoring.calibration import Calibrator
+from engine.scoring.path_contributions import PathContributions
 from engine.service.models import LiveModel
-from engine.service.scoring import RowPredictor, Scorer
+from engine.service.scoring import PredictMode, ReasonMethod, RowPredictor, Scorer
 
 SPEC = FeatureSpec(
     numeric=("age", "claims", "annual_premium", "proposed_premium"),
@@ -66,17 +67,19 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> LiveModel:
     return LiveModel(bundle, "test/1", "test")
 
 
-@pytest.mark.parametrize("contrib", [False, True])
-def test_row_predictor_equals_booster_predict(live: LiveModel, contrib: bool) -> None:
+@pytest.mark.parametrize("mode", ["value", "contrib", "leaf"])
+def test_row_predictor_equals_booster_predict(live: LiveModel, mode: PredictMode) -> None:
     from engine.features import build_matrix
 
     x = np.vstack([build_matrix(r, SPEC) for r in _records(300, seed=2)])
     for booster in (live.bundle.churn, *live.bundle.uplift_models.values()):
-        predictor = RowPredictor(booster, contrib=contrib)
+        predictor = RowPredictor(booster, mode)
         assert predictor.fast
         got = np.vstack([predictor.predict(x[i]) for i in range(len(x))])
-        want = booster.predict(x, pred_contrib=contrib, num_threads=1)
-        np.testing.assert_array_equal(got, np.asarray(want).reshape(len(x), -1))
+        want = booster.predict(
+            x, pred_contrib=mode == "contrib", pred_leaf=mode == "leaf", num_threads=1
+        )
+        np.testing.assert_array_equal(got, np.asarray(want, dtype=np.float64).reshape(len(x), -1))
 
 
 def test_row_predictor_falls_back_on_an_odd_row(live: LiveModel) -> None:
@@ -88,17 +91,22 @@ def test_row_predictor_falls_back_on_an_odd_row(live: LiveModel) -> None:
         predictor.predict(np.zeros(3))  # the wrong width is LightGBM's error, not a crash
 
 
-def test_scores_equal_the_frame_path(live: LiveModel) -> None:
+@pytest.mark.parametrize("method", ["path", "treeshap"])
+def test_scores_equal_the_frame_path(live: LiveModel, method: ReasonMethod) -> None:
     """The one-row path (build_row + fast predictors) against bundle.matrix + predict."""
-    scorer = Scorer()
+    scorer = Scorer(method=method)
     bundle = live.bundle
+    path = PathContributions(bundle.churn)
     for i, record in enumerate(_records(200, seed=3)):
         scores, codes = scorer.score(live, record, f"digest-{i}")
         x = bundle.matrix(record)
         assert scores.p_churn == float(bundle.p_churn(x, threads=1)[0])
         for action, uplift in bundle.uplift(x, threads=1).items():
             assert scores.uplift[action] == float(uplift[0])
-        contributions = bundle.churn.predict(x, pred_contrib=True, num_threads=1)[0][:-1]
+        if method == "treeshap":
+            contributions = bundle.churn.predict(x, pred_contrib=True, num_threads=1)[0][:-1]
+        else:
+            contributions = path.contributions(bundle.churn.predict(x, pred_leaf=True)[0])
         for code in codes:
             index = SPEC.names.index(code.feature)
             assert code.contribution == round(float(contributions[index]), 4)
