@@ -34,7 +34,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # the sibling generator, run as a script
 
-LOG_BACKENDS = ("sqlite-full", "sqlite-normal", "postgresql")
+LOG_BACKENDS = ("sqlite-flush", "sqlite-commit", "postgresql-flush", "postgresql-commit")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1/retention_bench"
 
 
@@ -145,13 +145,12 @@ def inprocess(bundle: str, book: Path, rows: int) -> None:
         logged = [prepare(cid).record for cid in ids[8000:9000]]
 
         for backend in LOG_BACKENDS:
-            url, sync = f"sqlite:///{tmp}/{backend}.db", "FULL"
-            if backend == "sqlite-normal":
-                sync = "NORMAL"
-            elif backend == "postgresql":
+            url = f"sqlite:///{tmp}/{backend}.db"
+            if backend.startswith("postgresql"):
                 ensure_database(PG_URL)
                 url = PG_URL
-            log = SqlDecisionLog(url, sqlite_synchronous=sync)  # type: ignore[arg-type]
+            durability = "flush" if backend.endswith("flush") else "commit"
+            log = SqlDecisionLog(url, durability=durability)
             timed(f"log commit alone, sequential, {backend}", logged, log.log)
             log.close()
 

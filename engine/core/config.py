@@ -116,11 +116,14 @@ class Settings(BaseSettings):
         "is not full; 0 commits whatever is queued at once.",
     )
 
-    decision_log_sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
-        "FULL",
-        description="SQLite decision log only: FULL survives a power cut (an fsync per "
-        "commit); NORMAL (WAL) survives a process crash but may lose the last commits on "
-        "power loss.",
+    decision_log_durability: Literal["flush", "commit"] = Field(
+        "flush",
+        description="flush (default): a decision is returned once its row is on disk "
+        "(SQLite synchronous=FULL, PostgreSQL synchronous_commit=on) and survives a power "
+        "cut. commit: once the database has committed it (SQLite WAL synchronous=NORMAL, "
+        "PostgreSQL synchronous_commit=off): it survives a crash of this service, but a "
+        "crash of the database server or machine may lose the last fraction of a second of "
+        "decisions. An opt-in for latency, shown in /readyz.",
     )
 
     # Read directly by engine.scoring.compiled (batch scoring runs outside the service too);

@@ -6,11 +6,17 @@ whether the reference now points elsewhere (a promotion moved the alias) and, if
 the new bundle first and swaps it in one assignment: readers keep the object they took for
 the whole request. A bundle that cannot be resolved or loaded never replaces the live one;
 the error is kept in ``last_error`` for ``/readyz`` and the logs.
+
+A bundle fetched from MLflow is downloaded into a directory of its own; the boosters are
+read into memory, and the directory is deleted when the bundle is replaced or the holder
+closed, so a long-running service that follows many promotions does not fill its disk.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +34,13 @@ class LiveModel:
     bundle: ModelBundle
     version: str
     ref: str
+    download: Path | None = None
+    """The directory the bundle was downloaded into (None: a local bundle, read in place)."""
+
+    def discard(self) -> None:
+        """Delete the downloaded files (the loaded boosters stay usable: they are in memory)."""
+        if self.download is not None:
+            shutil.rmtree(self.download, ignore_errors=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +81,19 @@ def load_model(ref: str, version: str | None = None) -> LiveModel:
 
     version = version if version is not None else registry_version(ref)
     target = ref if version is None else source_ref(version, ref)
-    bundle = ModelBundle.load(resolve_bundle(target))
+    folder = Path(tempfile.mkdtemp(prefix="retention-model-"))
+    try:
+        bundle = ModelBundle.load(resolve_bundle(target, cache_dir=folder))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    download: Path | None = folder
+    if not any(folder.iterdir()):  # a local bundle, read in place: nothing was fetched
+        folder.rmdir()
+        download = None
     if version is None:
         version = f"path:{bundle.manifest.data_fingerprint[:12]}:{_signature(Path(ref))}"
-    return LiveModel(bundle, version, ref)
+    return LiveModel(bundle, version, ref, download)
 
 
 def _signature(path: Path) -> str:
@@ -107,6 +129,10 @@ class ModelHolder:
     def current(self) -> LiveModel:
         return self._current
 
+    def close(self) -> None:
+        with self._lock:
+            self._current.discard()
+
     def reload(self, *, force: bool = False) -> ModelReload:
         """Load the bundle ``ref`` points at now, if that is another version (or ``force``)."""
         with self._lock:
@@ -132,6 +158,7 @@ class ModelHolder:
             self.last_error = None
             changed = candidate.version != live.version
             self._current = candidate
+            live.discard()  # requests still holding it use its in-memory boosters only
             if changed:
                 logger.info("model %s is live (was %s)", candidate.version, live.version)
             return ModelReload(ok=True, changed=changed, version=candidate.version)

@@ -160,6 +160,7 @@ class Runtime:
                 components[name] = {"status": "ok", "error": None}
             except RetentionError as error:
                 components[name] = {"status": "unavailable", "error": error.message}
+        components["decision_log"]["durability"] = self.stores.decisions.durability
         log_ok = components["decision_log"]["status"] == "ok"
         degraded = any(c["status"] != "ok" for c in components.values())
         return {
@@ -175,3 +176,4 @@ class Runtime:
             self._poller = None
         self.answers.close()
         self.stores.close()
+        self.models.close()

@@ -1,8 +1,8 @@
 """The decision log: every answer, written durably before it is returned, and its outcomes.
 
-``SqlDecisionLog`` runs on SQLite (the embedded default: WAL journal, ``synchronous=FULL``
-so a returned decision survives a power cut) or PostgreSQL (``postgresql+psycopg://``;
-a plain ``postgresql://`` URL is read as psycopg 3). Writes of decisions go through the
+``SqlDecisionLog`` runs on SQLite (the embedded default, WAL journal) or PostgreSQL
+(``postgresql+psycopg://``; a plain ``postgresql://`` URL is read as psycopg 3). By default a
+returned decision is on disk (see ``Durability``). Writes of decisions go through the
 group-commit writer (``engine.stores.decision_log_writer``); outcomes, rarer, commit on
 their own and are idempotent per (decision, action).
 """
@@ -34,9 +34,21 @@ from engine.stores.decision_log_schema import (
 from engine.stores.decision_log_writer import GroupCommitWriter, Row
 from engine.stores.errors import DecisionLogUnavailable, DecisionNotFound, OutcomeConflict
 
+Durability = Literal["flush", "commit"]
+"""When ``log`` returns. ``flush`` (default): the transaction is flushed to disk — SQLite
+``synchronous=FULL``, PostgreSQL ``synchronous_commit=on`` — and survives a power cut; the
+flush is the floor of a decision's latency (``fdatasync`` ~4 ms median on this machine's
+disk, bench/results/service.md). ``commit``: the database has committed the transaction
+and flushes it shortly after — SQLite WAL ``synchronous=NORMAL``, PostgreSQL
+``synchronous_commit=off`` (WAL written within ~3 × ``wal_writer_delay``, 600 ms by
+default). It survives a crash of this service, not of the database server or the machine.
+A documented opt-in, never the default."""
+
 
 class DecisionLog(Protocol):
     """Where decisions and their outcomes are recorded."""
+
+    durability: Durability
 
     def log(self, decision: DecisionRecord) -> None:
         """Return once the decision is committed; raise if it could not be."""
@@ -61,15 +73,14 @@ class DecisionLog(Protocol):
     def close(self) -> None: ...
 
 
-SqliteSync = Literal["FULL", "NORMAL"]
-"""SQLite's ``synchronous`` for the log. ``FULL`` (default): a returned decision survives a
-power cut (one fsync per commit, ~5–10 ms on this machine). ``NORMAL`` with WAL: it survives
-a crash of the process, but the last commits may be lost if the machine loses power —
-a documented, opt-in trade, never the default."""
+_SQLITE_SYNCHRONOUS = {"flush": "FULL", "commit": "NORMAL"}
+_PG_SYNCHRONOUS_COMMIT = {"flush": "on", "commit": "off"}
 
 
-def make_engine(url: str, *, sqlite_synchronous: SqliteSync = "FULL") -> Engine:
-    """An engine for the log's URL, with SQLite set up for durability and concurrency."""
+def make_engine(url: str, *, durability: Durability = "flush") -> Engine:
+    """An engine for the log's URL, set up for the durability asked and for concurrency."""
+    if durability not in _SQLITE_SYNCHRONOUS:
+        raise ConfigError(f"decision log durability: flush or commit, not {durability!r}")
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -77,24 +88,30 @@ def make_engine(url: str, *, sqlite_synchronous: SqliteSync = "FULL") -> Engine:
         if not parsed.database or parsed.database == ":memory:":
             raise ConfigError("the decision log needs a SQLite file, not an in-memory database")
         engine = create_engine(parsed)
-        if sqlite_synchronous not in ("FULL", "NORMAL"):
-            raise ConfigError(f"sqlite synchronous: FULL or NORMAL, not {sqlite_synchronous!r}")
+        synchronous = _SQLITE_SYNCHRONOUS[durability]
 
         def pragmas(connection: Any, _record: Any) -> None:
-            _sqlite_pragmas(connection, sqlite_synchronous)
+            _sqlite_pragmas(connection, synchronous)
 
         event.listen(engine, "connect", pragmas)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(f"decision log: unsupported database {parsed.get_backend_name()!r}")
+    # Added to the URL's own libpq ``options`` (e.g. a search_path), never replacing them.
+    given = parsed.query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    synchronous = f"-c synchronous_commit={_PG_SYNCHRONOUS_COMMIT[durability]}"
+    options = f"{given} {synchronous}".strip()
     # pre_ping: a pooled connection that died with a database restart is replaced, not used.
-    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    return create_engine(
+        parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5, "options": options}
+    )
 
 
-def _sqlite_pragmas(connection: Any, synchronous: SqliteSync) -> None:
+def _sqlite_pragmas(connection: Any, synchronous: str) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-    cursor.execute(f"PRAGMA synchronous={synchronous}")  # see SqliteSync
+    cursor.execute(f"PRAGMA synchronous={synchronous}")  # FULL or NORMAL, see Durability
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -118,9 +135,10 @@ class SqlDecisionLog:
         *,
         max_batch: int = 256,
         max_wait_ms: float = 1.0,
-        sqlite_synchronous: SqliteSync = "FULL",
+        durability: Durability = "flush",
     ) -> None:
-        self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        self.durability: Durability = durability
+        self.engine = make_engine(url, durability=durability)
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as exc:

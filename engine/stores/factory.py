@@ -61,7 +61,7 @@ def build_decision_log(settings: Settings) -> DecisionLog:
         settings.database_url,
         max_batch=settings.decision_log_max_batch,
         max_wait_ms=settings.decision_log_max_wait_ms,
-        sqlite_synchronous=settings.decision_log_sqlite_synchronous,
+        durability=settings.decision_log_durability,
     )
 
 

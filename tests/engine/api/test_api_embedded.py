@@ -284,6 +284,7 @@ def test_health_readiness_versions_metrics_and_openapi(embedded: Service) -> Non
     ready = embedded.get("/readyz").json()
     assert ready["ready"] is True
     assert set(ready["components"]) == {"model", "rules", "features", "counters", "decision_log"}
+    assert ready["components"]["decision_log"]["durability"] == "flush"  # on disk by default
     versions = embedded.get("/v1/admin/versions", token="dev").json()
     assert versions["model"] == "retention-bundle/1"
     embedded.post("/v1/decisions", {"customer_id": "NOBODY", "channel": "web"})

@@ -67,6 +67,9 @@ def test_a_promotion_goes_live_on_reload(serve: Any, trained: Prepared) -> None:
 
     with serve() as service, tracking_env(trained.tracking_uri):
         assert decide(service)["versions"]["model"] == f"{REGISTERED_MODEL}/1"
+        first = service.runtime.models.current.download
+        assert first is not None
+        assert first.is_dir()
         mlflow.set_tracking_uri(trained.tracking_uri)
         mlflow.set_registry_uri(trained.tracking_uri)
         source = MlflowClient().get_model_version(REGISTERED_MODEL, "1").source
@@ -78,6 +81,8 @@ def test_a_promotion_goes_live_on_reload(serve: Any, trained: Prepared) -> None:
             assert reloaded["ok"] is True
             assert reloaded["changed"] is True
             assert decide(service)["versions"]["model"] == f"{REGISTERED_MODEL}/{version}"
+            assert not first.exists()  # the replaced bundle's download is gone
+            assert service.runtime.models.current.download.is_dir()
         finally:
             client.set_registered_model_alias(REGISTERED_MODEL, "champion", "1")
             client.delete_model_version(REGISTERED_MODEL, str(version))

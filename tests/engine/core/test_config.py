@@ -81,12 +81,12 @@ def test_real_secret_accepted_in_production() -> None:
     assert settings.environment == "production"
 
 
-def test_sqlite_durability_is_full_unless_relaxed_explicitly(
+def test_decision_log_flushes_unless_relaxed_explicitly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert Settings().decision_log_sqlite_synchronous == "FULL"
-    monkeypatch.setenv("RETENTION_DECISION_LOG_SQLITE_SYNCHRONOUS", "NORMAL")
-    assert Settings().decision_log_sqlite_synchronous == "NORMAL"
-    monkeypatch.setenv("RETENTION_DECISION_LOG_SQLITE_SYNCHRONOUS", "OFF")
+    assert Settings().decision_log_durability == "flush"
+    monkeypatch.setenv("RETENTION_DECISION_LOG_DURABILITY", "commit")
+    assert Settings().decision_log_durability == "commit"
+    monkeypatch.setenv("RETENTION_DECISION_LOG_DURABILITY", "OFF")
     with pytest.raises(ValidationError):
         Settings()
