@@ -110,10 +110,12 @@ class Settings(BaseSettings):
         256, ge=1, description="Most decisions written in one group-commit transaction."
     )
     decision_log_max_wait_ms: float = Field(
-        1.0,
+        0.0,
         ge=0,
         description="How long the writer waits for more decisions to join a batch that "
-        "is not full; 0 commits whatever is queued at once.",
+        "is not full. 0 (default) commits whatever is queued at once: under load batches "
+        "form by themselves while the previous commit is in flight, and a wait would be "
+        "added to every decision's latency when traffic is light.",
     )
 
     decision_log_durability: Literal["flush", "commit"] = Field(

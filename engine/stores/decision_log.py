@@ -134,7 +134,7 @@ class SqlDecisionLog:
         url: str,
         *,
         max_batch: int = 256,
-        max_wait_ms: float = 1.0,
+        max_wait_ms: float = 0.0,
         durability: Durability = "flush",
     ) -> None:
         self.durability: Durability = durability
