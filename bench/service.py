@@ -180,13 +180,32 @@ def wait_ready(url: str, seconds: float = 90.0) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU used so far by a process and its descendants (Linux /proc): the
+    MLflow server answers from worker processes it starts."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            child = int(stat.parent.name)
+            parents[child] = int(fields[1])
+            used[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    family, grew = {pid}, True
+    while grew:
+        more = {c for c, parent in parents.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    return sum(used.get(p, 0.0) for p in family)
+
+
 @contextlib.contextmanager
-def server(command: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
+def server(command: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[int]:
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_ready(ready)
-            yield
+            yield process.pid
         finally:
             process.terminate()
             try:
@@ -241,6 +260,7 @@ def http(args: argparse.Namespace) -> None:
             "RETENTION_KEYS_FILE": str(root / "keys.json"), "RETENTION_LOG_LEVEL": "WARNING",
             "RETENTION_CONSISTENCY_WINDOW_SECONDS": str(args.window),
             "RETENTION_DECISION_LOG_MAX_WAIT_MS": str(args.log_wait_ms),
+            "RETENTION_DECISION_LOG_DURABILITY": args.durability,
         }  # fmt: skip
         names = export_mlflow(args.bundle, frame, root / "mlflow-churn")
 
@@ -269,8 +289,10 @@ def http(args: argparse.Namespace) -> None:
         }  # fmt: skip
         try:
             with contextlib.ExitStack() as stack:
-                for name, (command, ready, *_) in targets.items():
-                    stack.enter_context(server(command, env, ready, root / f"{name}.log"))
+                pids = {
+                    name: stack.enter_context(server(command, env, ready, root / f"{name}.log"))
+                    for name, (command, ready, *_) in targets.items()
+                }
                 for _, _, url, body, headers in targets.values():
                     loadgen.run(url, body, rate=50, seconds=2, warmup=1, headers=headers)
                 # Interleaved, rate by rate, so both meet the same machine load.
@@ -280,10 +302,13 @@ def http(args: argparse.Namespace) -> None:
                         if runs and saturated(runs[-1]):
                             continue
                         load = os.getloadavg()[0]
+                        cpu = cpu_seconds(pids[name])
                         found = loadgen.run(url, body, rate=rate, seconds=args.seconds,
                                             headers=headers)  # fmt: skip
+                        cpu = (cpu_seconds(pids[name]) - cpu) / max(1, len(found.latencies))
                         runs.append(found)
-                        print(f"{name:9s} {found.line()}  load {load:.1f}", flush=True)
+                        print(f"{name:9s} {found.line()}  server CPU {cpu * 1e3:.2f} ms/request"
+                              f"  load {load:.1f}", flush=True)  # fmt: skip
         finally:
             client = redis.Redis.from_url(args.redis_url)
             for key in client.scan_iter(match=f"{prefix}:*", count=1000):
@@ -314,6 +339,10 @@ def main() -> None:
     parser.add_argument(
         "--log-wait-ms", type=float, default=0.0, help="group commit wait (0: what is queued)"
     )
+    parser.add_argument(
+        "--durability", choices=["flush", "commit"], default="flush",
+        help="decision log: on disk before the answer (flush) or committed (commit)",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=18750)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     args = parser.parse_args()
