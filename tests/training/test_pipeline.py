@@ -93,6 +93,9 @@ def test_uplift_has_both_signs_and_price_actions_help_on_average(
     uplift = trained.bundle.uplift(trained.bundle.matrix(small_book))
     assert uplift["premium_freeze"].mean() > 0
     assert any((u < 0).any() for u in uplift.values())
+    metrics = trained.evaluation.metrics
+    for action in ACTIONS:  # the held-out campaign's own estimate of the average effect
+        assert abs(metrics[f"uplift_observed__{action}"]) < 0.2
 
 
 def test_same_data_and_seed_give_the_same_metrics(

@@ -93,6 +93,13 @@ def evaluate_bundle(
             qini[action] = qini_curve(y_out[rows_a], treated, score[rows_a])
             metrics[f"qini__{action}"] = qini_coefficient(y_out[rows_a], treated, score[rows_a])
             metrics[f"uplift_mean__{action}"] = float(score[selected].mean())
+            # What the held-out campaign says the average effect was (control churn rate −
+            # treated churn rate): the check of the predicted magnitude on real data. Noisy:
+            # its standard error is about sqrt(2·p(1−p)/n) for n customers per arm.
+            y_arm = y_out[rows_a]
+            metrics[f"uplift_observed__{action}"] = float(
+                y_arm[~treated].mean() - y_arm[treated].mean()
+            )
     return Evaluation(
         metrics=metrics,
         y=y,

@@ -26,6 +26,12 @@ Uplift curves (all on the x-axis φ = share of customers targeted, 0..1; ``N`` c
   better than random, negative when worse. No further normalisation: to judge a learned
   ranking, divide its coefficient by the coefficient of the *true* per-customer effect
   used as the score on the same data (the oracle ranking).
+* **Effect Qini curve and coefficient** (for synthetic data, whose per-customer effect
+  ``τ_i`` is known): the curve the Qini curve estimates, ``(1/N)·Σ_{top k} τ_i``, computed
+  from the known effects instead of from observed outcomes, and its coefficient
+  ``∫₀¹ (e(φ) − φ·e(1)) dφ`` in the same units as the Qini coefficient. It judges a ranking
+  without the outcome noise of a few thousand treated customers (which can push the
+  observed Qini of even the true effect below zero); it needs no treatment column.
 * **Uplift curve** (as in Rzepakowski & Jaroszewicz 2012): ``u(k) = (k/N)·(c_c(k)/n_c(k) −
   c_t(k)/n_t(k))``: the churn reduction per population customer if the top k were treated;
   0 while either group is empty. **AUUC** is the area under it, ``∫₀¹ u(φ) dφ``; a random
@@ -48,6 +54,8 @@ __all__ = [
     "auuc",
     "calibration_table",
     "classification_metrics",
+    "effect_qini_coefficient",
+    "effect_qini_curve",
     "gains_curve",
     "qini_coefficient",
     "qini_curve",
@@ -219,6 +227,28 @@ def qini_coefficient(y: ArrayLike, treated: ArrayLike, score: ArrayLike) -> floa
     """
     x, q = qini_curve(y, treated, score)
     return float(np.trapezoid(q - x * q[-1], x))
+
+
+def effect_qini_curve(effect: ArrayLike, score: ArrayLike) -> Curve:
+    """Cumulative *known* effect of the top customers by ``score``: ``(1/N)·Σ_{top k} τ_i``.
+
+    ``effect``: each customer's true churn reduction (synthetic data only); ``score``: the
+    ranking to judge. Ends at the average effect; ties are handled as in the Qini curve.
+    """
+    tau, ss = _vector(effect, "effect"), _vector(score, "score")
+    _same_length(tau, ss)
+    k, cumulative = _cumulative_at_ties(ss, tau)
+    return Curve(k / tau.size, cumulative / tau.size)
+
+
+def effect_qini_coefficient(effect: ArrayLike, score: ArrayLike) -> float:
+    """Signed area between :func:`effect_qini_curve` and the random-targeting line.
+
+    Divide by ``effect_qini_coefficient(effect, effect)`` (the oracle ranking) for the
+    noise-free counterpart of the Qini ratio of a learned ranking.
+    """
+    x, e = effect_qini_curve(effect, score)
+    return float(np.trapezoid(e - x * e[-1], x))
 
 
 def uplift_curve(y: ArrayLike, treated: ArrayLike, score: ArrayLike) -> Curve:

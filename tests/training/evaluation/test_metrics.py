@@ -11,6 +11,8 @@ from training.evaluation.metrics import (
     auuc,
     calibration_table,
     classification_metrics,
+    effect_qini_coefficient,
+    effect_qini_curve,
     gains_curve,
     qini_coefficient,
     qini_curve,
@@ -157,6 +159,28 @@ def test_qini_orders_oracle_noisy_and_random_rankings() -> None:
     # the curves end at the average treatment effect
     assert qini_curve(y, treated, effect).value[-1] == pytest.approx(effect.mean(), abs=0.01)
     assert uplift_curve(y, treated, effect).value[-1] == pytest.approx(effect.mean(), abs=0.01)
+
+
+def test_effect_qini_by_hand() -> None:
+    # effects 0.3, -0.1, 0.2, 0.0 ranked by score: 0.3, 0.2, 0.0 (tied with -0.1), -0.1
+    x, e = effect_qini_curve([0.3, -0.1, 0.2, 0.0], [4.0, 1.0, 3.0, 1.0])
+    np.testing.assert_allclose(x, [0, 0.25, 0.5, 1])
+    np.testing.assert_allclose(e, [0, 0.075, 0.125, 0.1])  # ends at the average effect
+    area = np.trapezoid(e - x * 0.1, x)
+    assert effect_qini_coefficient([0.3, -0.1, 0.2, 0.0], [4.0, 1.0, 3.0, 1.0]) == area
+
+
+def test_effect_qini_is_what_the_observed_qini_estimates() -> None:
+    y, treated, effect, rng = _campaign(7, 200_000)
+    noisy = effect + rng.normal(0, 0.08, effect.size)
+    for score in (effect, noisy, -effect):
+        assert qini_coefficient(y, treated, score) == pytest.approx(
+            effect_qini_coefficient(effect, score),
+            abs=0.1 * effect_qini_coefficient(effect, effect),
+        )
+    oracle = effect_qini_coefficient(effect, effect)
+    assert oracle > effect_qini_coefficient(effect, noisy) > 0
+    assert abs(effect_qini_coefficient(effect, rng.random(effect.size))) < 0.02 * oracle
 
 
 def test_auuc_orders_rankings() -> None:
