@@ -5,10 +5,19 @@ an import contract (see pyproject.toml) keeps web frameworks, Redis and SQL clie
 
 Per customer: ``decide`` (next-best actions) and ``check_renewal`` (renewal verdict).
 Vectorised over a DataFrame, with the same answers: ``decide_frame`` and ``check_renewals``.
-Batch budgets: ``allocate_budgets`` (greedy, never overspends, respects total caps).
+Batch budgets: ``allocate_budgets`` (greedy by expected value, value per cost or the
+budgets' shadow prices; never overspends, respects total caps) and
+``budget_shadow_prices``, the price an online decision can use to spend a budget alike.
 """
 
-from .allocation import Allocation, allocate, allocate_budgets
+from .allocation import (
+    Allocation,
+    ShadowPrices,
+    allocate,
+    allocate_budgets,
+    budget_shadow_prices,
+    shadow_prices,
+)
 from .batch import BatchDecisions, decide_frame
 from .codes import Check
 from .control import control_group_mask, control_position, in_control_group
@@ -48,9 +57,11 @@ __all__ = [
     "RenewalPrices",
     "RenewalVerdict",
     "Scores",
+    "ShadowPrices",
     "Verdict",
     "allocate",
     "allocate_budgets",
+    "budget_shadow_prices",
     "check_renewal",
     "check_renewals",
     "control_group_mask",
@@ -58,4 +69,5 @@ __all__ = [
     "decide",
     "decide_frame",
     "in_control_group",
+    "shadow_prices",
 ]

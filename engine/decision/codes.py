@@ -31,8 +31,10 @@ class Check(enum.IntEnum):
     """The cost expression gave a missing or negative value."""
     NOT_WORTH_IT = 10
     """Expected value (uplift × clv − cost) is not positive: doing nothing is better."""
-    BELOW_MIN_SCORE = 11
-    RANKED_OUT = 12
+    BELOW_BUDGET_PRICE = 11
+    """Expected value per unit of cost not above its budget's ``min_value_per_cost``."""
+    BELOW_MIN_SCORE = 12
+    RANKED_OUT = 13
     """Worth offering, but others ranked higher (beyond top-K)."""
 
     @property
@@ -52,6 +54,7 @@ _CODES = {
     Check.GUARDRAIL: "guardrail",
     Check.COST_INVALID: "cost_invalid",
     Check.NOT_WORTH_IT: "not_worth_it",
+    Check.BELOW_BUDGET_PRICE: "below_budget_price",
     Check.BELOW_MIN_SCORE: "below_min_score",
     Check.RANKED_OUT: "ranked_out",
 }

@@ -6,7 +6,11 @@ Steps 3–5 of the decision pipeline (DESIGN.md) without any I/O:
    policy, per-customer frequency cap, uplift present, eligibility, guardrails, cost;
 2. value: expected value = uplift × clv − cost, score = formula × lever weights × context
    weights; doing nothing is worth 0, so an action is offered only if its expected value
-   is > 0 and its score > ``min_score``;
+   is > 0 and its score > ``min_score``. When the action's budget declares a shadow price
+   λ (``min_value_per_cost``), its expected value must also exceed λ × cost, and its score
+   is (formula − λ × cost) × weights: each unit of a scarce budget costs 1 + λ, so a
+   stream of first-come decisions spends it as the batch allocation ``shadow_price``
+   would (value per unit of cost above the budget's marginal value);
 3. the offered actions are ranked by score (ties: file order) and cut to top-K;
 4. a customer in the control group gets nothing (what they would have got is kept in
    ``held_back``); otherwise, when nothing qualifies, the fallback action is offered if it

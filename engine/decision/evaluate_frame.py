@@ -112,7 +112,8 @@ def _evaluate_action(
         factor = np.ones(n)
         for w in action.weights:
             factor = np.where(out.fired[:, w], factor * rules.context_weights[w].weight, factor)
-        score = raw * action.lever * factor
+        price = action.budget_price * cost  # the budget's shadow price: 0 unless declared
+        score = (raw - price) * action.lever * factor
     missing_uplift = np.isnan(uplift)
     conditions = [
         ~valid,
@@ -125,6 +126,7 @@ def _evaluate_action(
         failed >= 0,
         ~cost_ok,
         ~(value > 0),
+        ~(value > price),
         ~(score > rules.min_score),
     ]
     checks = np.select(conditions, [int(c) for c in Check][1 : len(conditions) + 1], 0)

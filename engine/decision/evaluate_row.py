@@ -124,13 +124,16 @@ def evaluate_row(
             continue
         ev = value[i] = u * clv - c
         raw = ev if formula is None else formula(row)
+        price = action.budget_price * c  # the budget's shadow price: 0 unless declared
         factor = 1.0
         for w in action.weights:
             if fired[w]:
                 factor *= weights[w].weight
-        s = score[i] = raw * action.lever * factor
+        s = score[i] = (raw - price) * action.lever * factor
         if not ev > 0:
             checks[i] = Check.NOT_WORTH_IT
+        elif not ev > price:
+            checks[i] = Check.BELOW_BUDGET_PRICE
         elif not s > rules.min_score:
             checks[i] = Check.BELOW_MIN_SCORE
     return RowEvaluation(checks, failed, uplift, cost, value, score, fired, contact, now)

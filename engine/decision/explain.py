@@ -50,6 +50,12 @@ def candidate(
                 f"{clv:,.2f} − cost {cost:,.2f}",
             )
         )
+    if action.budget_price and value == value and cost > 0:
+        text = (
+            f"expected net value {value / cost:,.2f} per unit of cost, above the"
+            f" {action.budget} budget's price of {action.budget_price:g}"
+        )
+        reasons.append(Reason("budget_price", action.budget, text))
     overrides = {**action.parameters, "uplift": uplift, "cost": cost}
     return Candidate(
         action_id=action.id,

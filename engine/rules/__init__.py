@@ -22,11 +22,16 @@ A rule file (the demo insurer's is ``rules/retention.yaml``) holds, at the top l
 ``arbitration``
     ``formula`` (default ``uplift * clv - cost``), ``min_score``, ``top_k``,
     ``lever_weights`` (per group), ``context_weights`` (``id``, ``when``, ``weight``,
-    ``applies_to``, ``reason``).
+    ``applies_to``, ``reason``), ``allocation``: how a batch run shares out budgets that
+    cannot pay for every offer, ``expected_value`` (default), ``value_per_cost`` or
+    ``shadow_price`` (``engine.decision.allocation``).
 ``contact_policy``
     ``max_offers`` per ``window_days``, ``cooldown_after_decline_days``.
 ``budgets``
-    ``name``, ``amount``, ``period`` (day week month quarter year campaign).
+    ``name``, ``amount``, ``period`` (day week month quarter year campaign), optional
+    ``min_value_per_cost`` (>= 0): the budget's shadow price; an action charged to it is
+    offered only when its expected net value exceeds this times its cost, and scored net
+    of this times its cost (``rules simulate`` reports the price a book implies).
 ``control_group``
     ``share`` in [0, 1] and ``salt``: blake2b of salt and customer id.
 ``fallback``
@@ -49,6 +54,7 @@ from .holder import ReloadResult, RuleSetHolder
 from .loader import compile_rule_set, load_rule_set, read_rule_file
 from .problems import Problem, RuleSetError
 from .ruleset import (
+    BudgetAllocation,
     BudgetRule,
     CompiledAction,
     CompiledContextWeight,
@@ -64,6 +70,7 @@ from .ruleset import (
 from .templates import ScriptTemplate
 
 __all__ = [
+    "BudgetAllocation",
     "BudgetRule",
     "CompiledAction",
     "CompiledContextWeight",

@@ -117,7 +117,10 @@ class _Compiler:
                 timedelta(days=contact.cooldown_after_decline_days),
             ),
             budgets={
-                b.name: BudgetRule(b.name, b.amount, b.period, b.description) for b in doc_.budgets
+                b.name: BudgetRule(
+                    b.name, b.amount, b.period, b.description, b.min_value_per_cost or 0.0
+                )
+                for b in doc_.budgets
             },
             control_group=None
             if control is None
@@ -129,6 +132,7 @@ class _Compiler:
             events=tuple(doc_.context.events),
             by_id=by_id,
             pricing=_price_search(doc_.pricing),
+            allocation=doc_.arbitration.allocation,
         )
 
     def _fields(self) -> dict[str, FieldType]:
@@ -201,7 +205,14 @@ class _Compiler:
             lever=lever,
             weights=self._targeting(action, self.doc.arbitration.context_weights),
             guardrails=self._targeting(action, self.doc.guardrails),
+            budget_price=self._budget_price(action.budget),
         )
+
+    def _budget_price(self, name: str | None) -> float:
+        for budget in self.doc.budgets:
+            if budget.name == name:
+                return budget.min_value_per_cost or 0.0
+        return 0.0
 
     def _context_weight(self, index: int, weight: doc.ContextWeight) -> CompiledContextWeight:
         path = ("arbitration", "context_weights", index, "when")

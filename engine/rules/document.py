@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .ruleset import PriceSearch
+from .ruleset import BudgetAllocation, PriceSearch
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 """Ids, groups, budgets, channels: lower-case letters, digits, underscores."""
@@ -155,6 +155,11 @@ class Arbitration(Strict):
     lever_weights: dict[Name, Weight] = {}
     """Business levers per action group; an action's own ``lever_weight`` multiplies too."""
     context_weights: list[ContextWeight] = []
+    allocation: BudgetAllocation = "expected_value"
+    """How a batch run shares the budgets out when they cannot pay for every offer:
+    ``expected_value`` (largest expected net value first), ``value_per_cost`` (most value
+    per unit of cost first) or ``shadow_price`` (each budget priced at the value of its
+    last unit, each customer given the offer of highest value net of that price)."""
 
 
 class ContactPolicy(Strict):
@@ -168,6 +173,10 @@ class Budget(Strict):
     amount: Annotated[float, Field(ge=0)]
     period: Period
     description: str = ""
+    min_value_per_cost: Annotated[float, Field(ge=0)] | None = None
+    """The budget's shadow price, e.g. as ``rules simulate`` estimates it: an action
+    charged to this budget is offered only when its expected net value is more than this
+    times its cost, and ranked by its score net of this times its cost."""
 
 
 class ControlGroup(Strict):

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
 from engine.rules.expression import Condition, FieldType, Formula
 
 from .templates import ScriptTemplate
+
+BudgetAllocation = Literal["expected_value", "value_per_cost", "shadow_price"]
+"""How a batch shares the budgets out (``engine.decision.allocation``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,9 @@ class CompiledAction:
     """Indexes of the context weights that target this action."""
     guardrails: tuple[int, ...]
     """Indexes of the guardrails that target this action."""
+    budget_price: float = 0.0
+    """Its budget's ``min_value_per_cost`` (0: none): offered only when the expected value
+    exceeds this times the cost, and scored net of this times the cost."""
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -107,6 +114,9 @@ class BudgetRule:
     amount: float
     period: str
     description: str
+    min_value_per_cost: float = 0.0
+    """The budget's shadow price: an action charged to it is offered only when its
+    expected net value exceeds this many units per unit of cost (0: any positive value)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +174,8 @@ class RuleSet:
     by_id: Mapping[str, CompiledAction] = field(default_factory=dict)
     pricing: PriceSearch = PriceSearch()
     """The renewal check's value search: candidate premiums and the approve tolerance."""
+    allocation: BudgetAllocation = "expected_value"
+    """How batch runs (``allocate_budgets``, ``rules simulate`` / ``diff``) share budgets."""
 
     @property
     def short_hash(self) -> str:
@@ -183,5 +195,6 @@ class RuleSet:
             f"control group {self.control_group.share:.0%}" if self.control_group else "no control",
             f"fallback {self.fallback.id}" if self.fallback else "no fallback",
             f"top {self.top_k}",
+            f"budgets allocated by {self.allocation}",
         ]
         return f"{self.name} sha256:{self.short_hash} ({', '.join(extras)})"

@@ -50,6 +50,9 @@ def test_json_is_the_only_output_on_stdout(book: Path, bundle: Path, tmp_path: P
     for name in ("engine", "approve_all"):
         for key in ("customers_kept", "premium_income", "true_net_value"):
             assert key in report["renewals"][name], (name, key)
+    assert report["allocation"] == "shadow_price"
+    assert set(report["shadow_prices"]) == set(report["budgets"])
+    assert "oracle_shadow_price" in report["policies"]
     assert sorted(p.name for p in charts.glob("*.png")) == [
         "action_mix_by_segment.png",
         "renewal_money.png",

@@ -2,7 +2,10 @@
 
 ``simulate`` scores a customer book with a model bundle, runs the rule set over it
 vectorised (``engine.decision.decide_frame``), allocates the rule set's budgets
-(``allocate_budgets``, by expected value) and compares the result with baselines. When the
+(``allocate_budgets``, as its ``arbitration.allocation`` says) and compares the result with
+baselines. The report also gives each budget's shadow price on this book (``shadow_prices``,
+``engine.decision.budget_shadow_prices``): the ``min_value_per_cost`` that makes live
+decisions spend the budget as the priced allocation does. When the
 book comes from the synthetic generator (it carries ``truth_`` columns) every policy is also
 valued with the generator's ground truth. ``diff_rule_sets`` compares two rule sets on the
 same scored book. Evaluating against the truth is this package's job; nothing here fits a
@@ -50,7 +53,8 @@ Policies, all under the same budgets and total caps
 
 ``engine``
     The rule set as written: top-K candidates per customer, the control group held back,
-    budgets allocated greedily by expected value.
+    budgets allocated as the rule file's ``arbitration.allocation`` says (greedy by
+    expected value, by value per cost, or priced by the budgets' shadow prices).
 ``no_action``
     Nobody is contacted: zero cost, zero value (the reference).
 ``top_decile_discount_10``
@@ -68,11 +72,16 @@ Policies, all under the same budgets and total caps
     the rule set's targeting costs, the gap to ``engine`` what the model costs.
 ``oracle_value_per_cost``
     The oracle as a knapsack heuristic: true net value per unit of booked cost, best first.
+``oracle_shadow_price``
+    The oracle as the priced knapsack (``allocate`` with ``shadow_price``) over the true
+    net values: each budget and cap priced so that every customer's best true value net of
+    the prices just fits, then repaired greedily. The strongest yardstick here.
 
 The oracle is a greedy allocation: it is the exact optimum when no budget or cap binds
 (then every customer gets their best action, which no policy can beat), and a strong
 heuristic, not a proven optimum, when one does (a knapsack: ``oracle_value_per_cost``
-then often earns more).
+then often earns more, ``oracle_shadow_price`` more still: it is within a few customers
+at the margin of the optimum of the linear relaxation).
 
 Renewal pricing
 ===============

@@ -14,7 +14,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.decision import allocate, allocate_budgets
+from engine.decision import Allocation, allocate, allocate_budgets
+from engine.rules.ruleset import BudgetAllocation as Priority
 from training.simulation.matrices import ActionMatrices, Mask, Numbers
 
 ENGINE: Final = "engine"
@@ -24,6 +25,7 @@ CHEAPEST: Final = "cheapest_offer"
 ORACLE: Final = "oracle"
 ORACLE_WITHIN_RULES: Final = "oracle_within_rules"
 ORACLE_PER_COST: Final = "oracle_value_per_cost"
+ORACLE_SHADOW_PRICE: Final = "oracle_shadow_price"
 TOP_DECILE_ACTION: Final = "loyalty_discount_10"
 TOP_SHARE: Final = 0.10
 
@@ -55,17 +57,19 @@ class Policy:
         return out
 
 
-def all_policies(m: ActionMatrices) -> list[Policy]:
+def all_policies(m: ActionMatrices, engine_allocation: Allocation | None = None) -> list[Policy]:
     """Every policy the data allows (the oracles need truth; the top-decile baseline needs
-    its action in the rule set)."""
+    its action in the rule set). ``engine_allocation``: the engine's, if already made."""
+    made = engine_allocation
     builders: list[tuple[str, Callable[[ActionMatrices], Chosen | None]]] = [
-        (ENGINE, engine),
+        (ENGINE, lambda m: engine(m) if made is None else made.chosen),
         (NO_ACTION, lambda m: np.full(m.rows, -1, dtype=np.int16)),
         (TOP_DECILE, top_decile),
         (CHEAPEST, cheapest),
         (ORACLE, lambda m: oracle(m, within_rules=False)),
         (ORACLE_WITHIN_RULES, lambda m: oracle(m, within_rules=True)),
         (ORACLE_PER_COST, oracle_per_cost),
+        (ORACLE_SHADOW_PRICE, oracle_shadow_price),
     ]
     found = []
     for name, build in builders:
@@ -76,6 +80,7 @@ def all_policies(m: ActionMatrices) -> list[Policy]:
 
 
 def engine(m: ActionMatrices) -> Chosen:
+    """The rule set's candidates, allocated as its ``arbitration.allocation`` says."""
     return allocate_budgets(m.batch).chosen
 
 
@@ -123,6 +128,20 @@ def oracle_per_cost(m: ActionMatrices) -> Chosen | None:
     return _ranked(m, valid, key, key)
 
 
+def oracle_shadow_price(m: ActionMatrices) -> Chosen | None:
+    """The oracle as the Lagrangian knapsack (``engine.decision.allocation``, priority
+    ``shadow_price``) over the true net values: each budget and cap priced so that every
+    customer's best true value net of the prices just fits, then repaired greedily. Under
+    binding budgets the strongest yardstick here (within a few customers of the optimum
+    of the linear relaxation); like the others it imposes no eligibility."""
+    if m.truth is None:
+        return None
+    net = m.truth.net_value
+    valid = m.allowed & m.truth.valued[None, :] & (net > 0)
+    key = np.where(valid, net, -np.inf)
+    return _ranked(m, valid, key, key, "shadow_price")
+
+
 def _valued(m: ActionMatrices) -> Mask:
     """The actions whose effect can be valued: in the truth, else with an uplift score."""
     if m.truth is not None:
@@ -130,18 +149,30 @@ def _valued(m: ActionMatrices) -> Mask:
     return ~np.isnan(m.uplift)
 
 
-def _ranked(m: ActionMatrices, valid: Mask, order_key: Numbers, priority: Numbers) -> Chosen:
-    """Candidates per row in decreasing ``order_key`` (valid ones only), then allocated."""
+def _ranked(
+    m: ActionMatrices,
+    valid: Mask,
+    order_key: Numbers,
+    priority: Numbers,
+    how: Priority = "expected_value",
+) -> Chosen:
+    """Candidates per row in decreasing ``order_key`` (valid ones only), then allocated;
+    ``priority`` is the value the allocation ``how`` reads."""
     order = np.argsort(-order_key, axis=1, kind="stable")
     present = np.take_along_axis(valid, order, axis=1)
     width = max(int(present.sum(axis=1).max(initial=0)), 1)
     candidates = np.where(present, order, -1)[:, :width].astype(np.int16)
     key = np.take_along_axis(priority, order, axis=1)[:, :width]
-    return _allocated(m, candidates, key)
+    return _allocated(m, candidates, key, how)
 
 
-def _allocated(m: ActionMatrices, candidates: npt.NDArray[np.int16], priority: Numbers) -> Chosen:
-    """Run the engine's greedy allocation over ``candidates`` ((rows, K), -1: empty)."""
+def _allocated(
+    m: ActionMatrices,
+    candidates: npt.NDArray[np.int16],
+    priority: Numbers,
+    how: Priority = "expected_value",
+) -> Chosen:
+    """Run the engine's allocation over ``candidates`` ((rows, K), -1: empty)."""
     gather = np.where(candidates >= 0, candidates, 0).astype(np.intp)
     cost = np.take_along_axis(chargeable_cost(m), gather, axis=1)
     cost = np.where(candidates >= 0, cost, np.nan)
@@ -151,7 +182,7 @@ def _allocated(m: ActionMatrices, candidates: npt.NDArray[np.int16], priority: N
     action_budget = [budgets.index(a.budget) if a.budget else -1 for a in rules.actions]
     amounts = [rule.amount for rule in rules.budgets.values()]
     caps = [float(a.total_cap.max_offers) if a.total_cap else np.inf for a in rules.actions]
-    rank = allocate(candidates, key, cost, action_budget, amounts, caps, "expected_value")
+    rank = allocate(candidates, key, cost, action_budget, amounts, caps, how)
     chosen = np.full(m.rows, -1, dtype=np.int16)
     rows = np.flatnonzero(rank >= 0)
     chosen[rows] = candidates[rows, rank[rows]]

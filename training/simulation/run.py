@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.decision import Context
+from engine.decision import Context, allocate_budgets, budget_shadow_prices
 from engine.rules import RuleSet
 from engine.scoring.bundle import ModelBundle
 from training.simulation.book import has_truth, segments, value_model
@@ -62,7 +62,9 @@ def simulate(
     step("deciding (vectorised) and valuing every action")
     matrices = action_matrices(rules, frame, context, value)
     step("allocating budgets for the engine and the baselines")
-    policies = tuple(all_policies(matrices))
+    allocation = allocate_budgets(matrices.batch)
+    prices = allocation.shadow_prices or budget_shadow_prices(matrices.batch)
+    policies = tuple(all_policies(matrices, allocation))
     step("summarising the policies")
     labels = segments(frame)
     report: dict[str, Any] = {
@@ -76,6 +78,8 @@ def simulate(
             "now": options.now.isoformat(),
         },
         "budgets": {name: budget.amount for name, budget in rules.budgets.items()},
+        "allocation": rules.allocation,
+        "shadow_prices": prices,
         "policies": {p.name: policy_summary(p, labels) for p in policies},
     }
     if options.renewals:

@@ -40,18 +40,37 @@ def demo_rules() -> RuleSet:
 
 @pytest.fixture(scope="session")
 def rule_variants(demo_rules: RuleSet) -> list[RuleSet]:
-    """The demo rules and variants: custom formula, min score, top-1, no contact policy."""
+    """The demo rules and variants: custom formula, min score, top-1, budgets with declared
+    shadow prices (``min_value_per_cost``)."""
     text = DEMO_RULES.read_text()
     edits = [
         ("formula: uplift * clv - cost", "formula: uplift * clv * 1.2 - cost - 5"),
         ("min_score: 0", "min_score: 35"),
         ("top_k: 3", "top_k: 1"),
+        (
+            "amount: 250000, period: quarter}",
+            "amount: 250000, period: quarter, min_value_per_cost: 0.8}",
+        ),
     ]
     variants = [demo_rules]
     for old, new in edits:
         assert old in text
         variants.append(compile_rule_set(text.replace(old, new).encode(), "variant.yaml"))
+    # Every budget priced, and with a custom formula: the price comes off the formula too.
+    priced = text
+    for old, new in (
+        ("amount: 40000, period: month}", "amount: 40000, period: month, min_value_per_cost: 1.5}"),
+        ("period: quarter}", "period: quarter, min_value_per_cost: 0.4}"),
+        ("formula: uplift * clv - cost", "formula: uplift * clv - cost - 1"),
+    ):
+        assert old in priced
+        priced = priced.replace(old, new)
+    variants.append(compile_rule_set(priced.encode(), "priced.yaml"))
     return variants
+
+
+VARIANTS = 6
+"""How many rule sets ``rule_variants`` holds."""
 
 
 @pytest.fixture(scope="session")

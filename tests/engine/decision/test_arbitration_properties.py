@@ -1,7 +1,8 @@
 """Properties of arbitration over any customers, scores, contexts and contact histories.
 
 * nothing is offered whose expected value is <= 0 or whose score is <= the minimum score
-  (the fallback, offered only when nothing else qualifies, is the documented exception);
+  (the fallback, offered only when nothing else qualifies, is the documented exception),
+  nor, where its budget declares a shadow price, whose expected value is <= price × cost;
 * offers are ranked by score, at most top-K, none to the control group;
 * the answer is deterministic, and the vectorised answer equals the per-customer one.
 """
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 
 from engine.decision import Context, Decision, Scores, decide, decide_frame
 from engine.rules import RuleSet
+
+from .conftest import VARIANTS
 
 NOW = datetime(2026, 6, 1, 10, 0)  # as in conftest.py
 MakeRow = Callable[[RuleSet, pd.DataFrame, int], Any]
@@ -91,12 +94,14 @@ def _check_offers(rules: RuleSet, decision: Decision) -> None:
         assert candidate.score is not None
         assert candidate.score > rules.min_score
         assert candidate.cost >= 0
+        price = rules.action(candidate.action_id).budget_price
+        assert candidate.expected_value > price * candidate.cost
         scores.append(candidate.score)
     assert scores == sorted(scores, reverse=True)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), variant=st.integers(0, 3))
+@given(data=st.data(), variant=st.integers(0, VARIANTS - 1))
 def test_offers_always_beat_doing_nothing_and_batch_equals_rows(
     rule_variants: list[RuleSet], make_row: MakeRow, data: st.DataObject, variant: int
 ) -> None:

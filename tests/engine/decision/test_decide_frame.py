@@ -13,12 +13,14 @@ import pytest
 from engine.decision import Context, Scores, decide, decide_frame
 from engine.rules import RuleSet, compile_rule_set
 
+from .conftest import VARIANTS
+
 NOW = datetime(2026, 6, 1, 10, 0)  # as in conftest.py
 MakeFrame = Callable[[RuleSet, pd.DataFrame, int], pd.DataFrame]
 MakeRow = Callable[[RuleSet, pd.DataFrame, int], Any]
 
 
-@pytest.mark.parametrize("variant", range(4))
+@pytest.mark.parametrize("variant", range(VARIANTS))
 def test_every_row_agrees_with_decide(
     rule_variants: list[RuleSet],
     book: pd.DataFrame,

@@ -195,6 +195,25 @@ def test_references_to_unknown_things(old: str, new: str, needle: str, message: 
             "arbitration.context_weights[0].weight: Input should be a valid number (got True)",
         ),
         ("version: 1", "version: 2", "2", "version: Input should be 1 (got 2)"),
+        (
+            "period: month}",
+            "period: month, min_value_per_cost: -0.5}",
+            "-0.5",
+            "budgets[0].min_value_per_cost: Input should be greater than or equal to 0 (got -0.5)",
+        ),
+        (
+            "period: month}",
+            "period: month, min_value_per_cost: '2'}",
+            "'2'",
+            "budgets[0].min_value_per_cost: Input should be a valid number (got '2')",
+        ),
+        (
+            "arbitration:\n",
+            "arbitration:\n  allocation: value\n",
+            "value\n",
+            "arbitration.allocation: Input should be 'expected_value', 'value_per_cost' or"
+            " 'shadow_price' (got 'value')",
+        ),
     ],
 )
 def test_values_out_of_range(old: str, new: str, needle: str, message: str) -> None:
@@ -365,3 +384,17 @@ def test_not_a_mapping_and_not_utf8() -> None:
     ]
     with pytest.raises(RuleSetError, match="not UTF-8"):
         compile_rule_set(b"name: \xff\n", "mini.yaml")
+
+
+def test_allocation_and_budget_prices_compile_onto_the_rule_set() -> None:
+    text = GOOD.replace("arbitration:\n", "arbitration:\n  allocation: shadow_price\n").replace(
+        "period: month}", "period: month, min_value_per_cost: 2.5}"
+    )
+    rules = compile_rule_set(text.encode(), "mini.yaml")
+    assert rules.allocation == "shadow_price"
+    assert rules.budgets["main"].min_value_per_cost == 2.5
+    assert rules.action("discount").budget_price == 2.5
+    plain = compile_rule_set(GOOD.encode(), "mini.yaml")
+    assert plain.allocation == "expected_value"
+    assert plain.budgets["main"].min_value_per_cost == 0.0
+    assert plain.action("discount").budget_price == 0.0

@@ -32,6 +32,9 @@ def test_demo_rule_set_has_the_campaign_actions_and_no_action() -> None:
     assert rules.summary().startswith(
         f"demo-insurer sha256:{rules.hash[:12]} (8 actions + no_action"
     )
+    assert rules.summary().endswith("top 3, budgets allocated by shadow_price)")
+    assert rules.allocation == "shadow_price"
+    assert all(budget.min_value_per_cost == 0.0 for budget in rules.budgets.values())
 
 
 def test_precomputed_levers_weights_and_guardrails() -> None:

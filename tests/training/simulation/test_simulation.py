@@ -1,4 +1,4 @@
-"""``training.simulation``: report shape, budgets, oracle, baselines, diffs."""
+"""``training.simulation``: report shape, budgets, oracles, baselines, allocation, diffs."""
 
 from __future__ import annotations
 
@@ -13,12 +13,21 @@ import pytest
 from engine.rules import RuleSet, load_rule_set
 from engine.scoring.bundle import ModelBundle
 from training.simulation import SimulationOptions, diff_rule_sets, simulate
-from training.simulation.policies import ENGINE, NO_ACTION, ORACLE
+from training.simulation.policies import ENGINE, NO_ACTION, ORACLE, ORACLE_SHADOW_PRICE
 
 from .conftest import DEMO_RULES
 
 OPTIONS = SimulationOptions(now=datetime(2026, 11, 23))
-POLICIES = (ENGINE, NO_ACTION, "top_decile_discount_10", "cheapest_offer", ORACLE)
+POLICIES = (
+    ENGINE,
+    NO_ACTION,
+    "top_decile_discount_10",
+    "cheapest_offer",
+    ORACLE,
+    "oracle_within_rules",
+    "oracle_value_per_cost",
+    ORACLE_SHADOW_PRICE,
+)
 
 
 def _rules(tmp_path: Path, name: str, *edits: tuple[str, str]) -> RuleSet:
@@ -57,19 +66,58 @@ def test_report_has_every_policy_and_the_renewal_money(
         for key in ("customers_kept", "premium_income", "true_net_value"):
             assert renewal[key] > 0, (name, key)
     assert sum(report["renewals"]["verdicts"].values()) == len(sim_frame)
+    assert report["allocation"] == "shadow_price"
+    assert set(report["shadow_prices"]) == set(report["budgets"])
+    assert all(price >= 0 for price in report["shadow_prices"].values())
 
 
-def test_no_policy_overspends_a_budget_or_a_cap(
-    sim_frame: pd.DataFrame, sim_bundle: ModelBundle, tmp_path: Path
-) -> None:
-    rules = _rules(
+def _tight(tmp_path: Path, *edits: tuple[str, str]) -> RuleSet:
+    """The demo rules with budgets and a cap small enough to bind on the test book."""
+    return _rules(
         tmp_path,
         "tight",
         (r"amount: 250000", "amount: 6000"),
         (r"amount: 150000", "amount: 3000"),
         (r"amount: 40000", "amount: 1500"),
         (r"total: \{max_offers: 8000", "total: {max_offers: 30"),
+        *edits,
     )
+
+
+def test_the_rule_files_allocation_decides_and_shadow_price_earns_the_most_expected_value(
+    sim_frame: pd.DataFrame, sim_bundle: ModelBundle, tmp_path: Path
+) -> None:
+    expected = {}
+    for how in ("expected_value", "value_per_cost", "shadow_price"):
+        rules = _tight(tmp_path, (r"allocation: shadow_price", f"allocation: {how}"))
+        report = simulate(rules, sim_frame, sim_bundle, OPTIONS).report
+        assert report["allocation"] == how
+        expected[how] = report["policies"][ENGINE]["expected_net_value"]
+        prices = report["shadow_prices"]
+        assert prices["retention_discounts"] > 0  # 6,000 binds
+    # The priced allocation is near the optimum in the model's own view (the other two
+    # are greedy heuristics); allow rounding at the margin.
+    assert expected["shadow_price"] >= max(expected.values()) * (1 - 1e-3)
+    assert expected["shadow_price"] > expected["expected_value"]
+
+
+def test_diff_of_two_allocations_changes_decisions_not_eligibility(
+    sim_frame: pd.DataFrame, sim_bundle: ModelBundle, tmp_path: Path
+) -> None:
+    old = _tight(tmp_path, (r"allocation: shadow_price", "allocation: expected_value"))
+    new = _tight(tmp_path)
+    result = diff_rule_sets(old, new, sim_frame, sim_bundle, OPTIONS)
+    assert result.changed > 0
+    report = result.report
+    assert report["new"]["expected_net_value"] > report["old"]["expected_net_value"]
+    simulated = simulate(new, sim_frame, sim_bundle, OPTIONS).report["policies"][ENGINE]
+    assert report["new"]["expected_net_value"] == pytest.approx(simulated["expected_net_value"])
+
+
+def test_no_policy_overspends_a_budget_or_a_cap(
+    sim_frame: pd.DataFrame, sim_bundle: ModelBundle, tmp_path: Path
+) -> None:
+    rules = _tight(tmp_path)
     result = simulate(rules, sim_frame, sim_bundle, OPTIONS)
     bound = False
     for policy in result.policies:
@@ -93,6 +141,9 @@ def test_without_binding_budgets_the_oracle_beats_every_policy(
     values = {n: p["true_net_value"] for n, p in result.report["policies"].items()}
     for name, value in values.items():
         assert values[ORACLE] >= value - 1e-6, name
+    # Nothing binds: every budget's shadow price is 0 and the priced oracle is the oracle.
+    assert set(result.report["shadow_prices"].values()) == {0.0}
+    assert values[ORACLE_SHADOW_PRICE] == pytest.approx(values[ORACLE])
     m = result.matrices
     assert m.truth is not None
     best = np.where(m.allowed & m.truth.valued[None, :], m.truth.net_value, -np.inf).max(axis=1)
