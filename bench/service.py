@@ -142,9 +142,8 @@ def inprocess(bundle: str, book: Path, rows: int) -> None:
         # scores, reason codes, rules, caps, the answer and its log record built).
         for label, keys in (("cold reason codes", ids[5000:8000]), ("cached", ids[5000:8000])):
             timed(f"decision without the log commit, {label}", keys, prepare)
-        logged = [prepare(cid).record for cid in ids[8000:9000]]
-
         for backend in LOG_BACKENDS:
+            logged = [prepare(cid).record for cid in ids[8000:9000]]  # fresh decision ids
             url = f"sqlite:///{tmp}/{backend}.db"
             if backend.startswith("postgresql"):
                 ensure_database(PG_URL)

@@ -8,8 +8,10 @@ other word is an alias of the registered model (``champion``). The tracking stor
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from engine.errors import ModelNotFound
-from engine.scoring.bundle import MANIFEST
+from engine.scoring.bundle import MANIFEST, ModelBundle
 from engine.scoring.pyfunc import ARTIFACT_KEY
 
 REGISTERED_MODEL: Final = "retention-bundle"
@@ -118,3 +120,11 @@ def resolve_bundle(ref: str | None = None, cache_dir: Path | None = None) -> Pat
     if found is None:
         raise ModelNotFound(f"{ref!r} ({uri}) is not a retention bundle")
     return found
+
+
+def load_bundle(ref: str | None = None) -> ModelBundle:
+    """Resolve and load ``ref`` for a command: a downloaded copy stays until the process
+    exits (batch scoring compiles from its files), then it is deleted."""
+    folder = Path(tempfile.mkdtemp(prefix="retention-model-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return ModelBundle.load(resolve_bundle(ref, cache_dir=folder))

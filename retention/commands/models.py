@@ -117,16 +117,15 @@ def evaluate(
 ) -> None:
     """Evaluate a bundle on a table, optionally against another one, with the same metrics."""
     with exit_on_error():
-        from engine.scoring.bundle import ModelBundle
-        from engine.scoring.registry import resolve_bundle
+        from engine.scoring.registry import load_bundle
         from training.contract import load_contract, load_table
         from training.evaluation.bundle_eval import evaluate_bundle
         from training.evaluation.report import write_html
 
         table = load_table(data, load_contract(_contract_path(contract)))
-        refs = {model: ModelBundle.load(resolve_bundle(model))}
+        refs = {model: load_bundle(model)}
         if against is not None:
-            refs[against] = ModelBundle.load(resolve_bundle(against))
+            refs[against] = load_bundle(against)
         metrics = {ref: evaluate_bundle(bundle, table).metrics for ref, bundle in refs.items()}
         names = sorted({k for m in metrics.values() for k in m})
         console.print(_metrics_table(metrics, names))
@@ -156,11 +155,10 @@ def score(
 ) -> None:
     """Batch-score a customer table: p_churn, margin, clv and uplift per action."""
     with exit_on_error():
-        from engine.scoring.bundle import ModelBundle
-        from engine.scoring.registry import resolve_bundle
+        from engine.scoring.registry import load_bundle
         from training.scoring import check_columns, read_table, score_table, write_table
 
-        bundle = ModelBundle.load(resolve_bundle(model))
+        bundle = load_bundle(model)
         frame = read_table(data)
         check_columns(frame, bundle, str(data))
         started = time.perf_counter()

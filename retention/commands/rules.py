@@ -128,15 +128,14 @@ def _load(
     rules_paths: list[Path], data: Path, model: str, say: Any
 ) -> tuple[list[RuleSet], ModelBundle, pd.DataFrame]:
     from engine.rules import load_rule_set
-    from engine.scoring.bundle import ModelBundle
-    from engine.scoring.registry import resolve_bundle
+    from engine.scoring.registry import load_bundle
     from training.simulation.book import check_book, read_book, score_book
 
     rule_sets = [load_rule_set(path) for path in rules_paths]
     say(f"reading {data}")
     book = read_book(data)
     say(f"loading model {model}")
-    bundle = ModelBundle.load(resolve_bundle(model))
+    bundle = load_bundle(model)
     for rules in rule_sets:
         check_book(book, rules, bundle, str(data))
     say(f"scoring {len(book):,} customers")
