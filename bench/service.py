@@ -274,7 +274,8 @@ def http(args: argparse.Namespace) -> None:
 
         targets = {
             "retention": (
-                [sys.executable, "-m", "retention", "serve", "--port", str(args.port)],
+                [sys.executable, "-m", "retention", "serve", "--port", str(args.port),
+                 "--workers", str(args.workers)],
                 f"http://127.0.0.1:{args.port}/readyz",
                 f"http://127.0.0.1:{args.port}/v1/decisions", decision,
                 {"Authorization": f"Bearer {token}"},
@@ -286,6 +287,7 @@ def http(args: argparse.Namespace) -> None:
                 f"http://127.0.0.1:{args.port + 1}/invocations", features_only, {},
             ),
         }  # fmt: skip
+        targets = {name: t for name, t in targets.items() if name in args.targets.split(",")}
         try:
             with contextlib.ExitStack() as stack:
                 pids = {
@@ -314,6 +316,8 @@ def http(args: argparse.Namespace) -> None:
                 client.delete(key)
             client.close()
     for name, runs in results.items():
+        if name not in args.targets.split(","):
+            continue
         ok = [r.rate for r in runs if r.pct(0.99) <= 10 and not r.errors]
         kept = [r.rate for r in runs if not saturated(r)]
         print(f"{name}: highest rate with p99 <= 10 ms and no errors: {max(ok, default=0):.0f}/s;"
@@ -342,6 +346,10 @@ def main() -> None:
         "--durability", choices=["flush", "commit"], default="flush",
         help="decision log: on disk before the answer (flush) or committed (commit)",
     )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=1, help="retention serve worker processes (target: 1)"
+    )
+    parser.add_argument("--targets", default="retention,mlflow", help="servers to drive")
     parser.add_argument("--port", type=int, default=18750)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     args = parser.parse_args()
