@@ -44,8 +44,10 @@ from scipy.special import expit
 
 from training.models.boosting import (
     DISTILL_PARAMS,
+    OFFSET_ACTION_PARAMS,
     OFFSET_PARAMS,
     S_LEARNER_PARAMS,
+    BoostingParams,
     fit_booster,
     fit_offset_booster,
     split_mask,
@@ -120,10 +122,15 @@ class OffsetStage:
 
 
 def fit_offset_stage(
-    x: FloatArray, y: FloatArray, offset: FloatArray, categorical: Sequence[int], seed: int
+    x: FloatArray,
+    y: FloatArray,
+    offset: FloatArray,
+    categorical: Sequence[int],
+    seed: int,
+    params: BoostingParams = OFFSET_PARAMS,
 ) -> OffsetStage:
     constant = constant_shift(y, offset)
-    trees = fit_offset_booster(x, y, offset + constant, OFFSET_PARAMS, categorical, seed)
+    trees = fit_offset_booster(x, y, offset + constant, params, categorical, seed)
     return OffsetStage(constant, trees)
 
 
@@ -157,7 +164,12 @@ def fit_offset_uplift(
     for i, action in enumerate(actions, start=1):
         rows = data.arm == action
         stages[action] = fit_offset_stage(
-            data.x[rows], data.y[rows], contacted[rows], data.categorical, seed + 50 + i
+            data.x[rows],
+            data.y[rows],
+            contacted[rows],
+            data.categorical,
+            seed + 50 + i,
+            OFFSET_ACTION_PARAMS,
         )
     return OffsetUplift(shared, stages)
 
