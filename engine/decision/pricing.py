@@ -41,11 +41,11 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from engine.rules import CompiledPricePolicy, PriceSearch
+from engine.rules import CompiledPricePolicy, PriceSearch, RuleSet
 
-from .explain import with_detail
+from .explain import optional, with_detail
 from .inputs import Numbers
-from .result import Reason, Verdict
+from .result import Candidate, Decision, Reason, RenewalVerdict, Verdict
 
 Amount = TypeVar("Amount", float, Numbers)
 
@@ -192,3 +192,52 @@ def renewal_reasons(
             text += f" (expected value {at_recommended:,.2f} instead of {at_proposed:,.2f})"
         reasons.append(Reason("adjust", None, text))
     return reasons
+
+
+def renewal_verdict(
+    rules: RuleSet,
+    decision: Decision,
+    offer: Candidate | None,
+    outcome: tuple[Sequence[bool], Sequence[float], Sequence[float], Sequence[bool]],
+    verdict: int,
+    premiums: tuple[float, float, float, float, float],
+    churn: tuple[float, float],
+    worth: tuple[float, float],
+    flags: tuple[bool, bool],
+) -> RenewalVerdict:
+    """One customer's verdict, shared by the per-request and the batch renewal checks.
+
+    ``premiums``: (current, proposed, recommended, combined lower, combined upper);
+    ``churn``: the churn probability at (proposed, recommended); ``worth``: (clv, lifetime
+    multiplier); ``flags``: (conflict, valued); ``offer``: a price policy's own offer, else
+    the decision's best action goes with the renewal (none in the control group)."""
+    current, proposed, recommended, lower, upper = premiums
+    p_proposed, p_recommended = churn
+    clv, multiplier = worth
+    at_proposed = renewal_value(p_proposed, clv, proposed, current, multiplier)
+    at_recommended = renewal_value(p_recommended, clv, recommended, current, multiplier)
+    reasons = renewal_reasons(
+        rules.price_policies,
+        outcome,
+        verdict,
+        (proposed, recommended, lower, upper),
+        flags,
+        (at_proposed, at_recommended),
+    )
+    control = tuple(r for r in decision.reasons if r.code == "control_group")
+    return RenewalVerdict(
+        customer_id=decision.customer_id,
+        verdict=VERDICTS[verdict],
+        current_premium=current,
+        proposed_premium=proposed,
+        recommended_premium=recommended,
+        p_churn_at_proposed=optional(p_proposed),
+        p_churn_at_recommended=optional(p_recommended),
+        expected_value_at_proposed=optional(at_proposed),
+        expected_value_at_recommended=optional(at_recommended),
+        action=None if decision.control_group else (offer or decision.best),
+        policies=tuple(p.id for p, f in zip(rules.price_policies, outcome[0], strict=True) if f),
+        reasons=tuple(reasons) + control,
+        control_group=decision.control_group,
+        rule_set_hash=rules.hash,
+    )

@@ -20,20 +20,19 @@ from engine.rules import RuleSet
 
 from .decide import decide_evaluated
 from .evaluate_row import RowEvaluation, customer_row, qualifies_without_value
-from .explain import candidate, optional, policy_offer_reason
+from .explain import candidate, policy_offer_reason
 from .inputs import NO_HISTORY, ContactHistory, Context, PriceResponse, RenewalPrices, Scores
 from .pricing import (
     INF,
-    VERDICTS,
     candidate_premiums,
     choose,
     lifetime_multiplier,
     policy_bounds,
-    renewal_reasons,
     renewal_value,
+    renewal_verdict,
     verdicts,
 )
-from .result import Candidate, Decision, Reason, RenewalVerdict
+from .result import Candidate, RenewalVerdict
 
 
 def check_renewal(
@@ -84,8 +83,6 @@ def check_renewal(
             one([review or missing or conflict or not is_valued]),
         )[0]
     )
-    at_proposed = renewal_value(p_proposed, clv, proposed, current, multiplier)
-    at_recommended = renewal_value(p_recommended, clv, recommended, current, multiplier)
     # The action goes with the renewal as recommended: its cost, eligibility and script see
     # the premium that will be proposed, and the churn risk at that premium.
     row["proposed_premium"] = recommended
@@ -96,34 +93,22 @@ def check_renewal(
     action = _policy_offer(
         rules, row, scores.uplift, evaluation, history or NO_HISTORY, context, fired
     )
-    reasons = renewal_reasons(
-        rules.price_policies,
-        (
-            [o[0] for o in outcomes],
-            [o[1] for o in outcomes],
-            [o[2] for o in outcomes],
-            [o[3] for o in outcomes],
-        ),
-        verdict,
-        (proposed, recommended, lower, upper),
-        (conflict, is_valued),
-        (at_proposed, at_recommended),
+    outcome = (
+        [o[0] for o in outcomes],
+        [o[1] for o in outcomes],
+        [o[2] for o in outcomes],
+        [o[3] for o in outcomes],
     )
-    return RenewalVerdict(
-        customer_id=customer_id,
-        verdict=VERDICTS[verdict],
-        current_premium=current,
-        proposed_premium=proposed,
-        recommended_premium=recommended,
-        p_churn_at_proposed=optional(p_proposed),
-        p_churn_at_recommended=optional(p_recommended),
-        expected_value_at_proposed=optional(at_proposed),
-        expected_value_at_recommended=optional(at_recommended),
-        action=None if decision.control_group else (action or decision.best),
-        policies=tuple(p.id for f, p in zip(fired, rules.price_policies, strict=True) if f),
-        reasons=tuple(reasons) + _control_reason(decision),
-        control_group=decision.control_group,
-        rule_set_hash=rules.hash,
+    return renewal_verdict(
+        rules,
+        decision,
+        action,
+        outcome,
+        verdict,
+        (current, proposed, recommended, lower, upper),
+        (p_proposed, p_recommended),
+        (clv, multiplier),
+        (conflict, is_valued),
     )
 
 
@@ -149,7 +134,3 @@ def _policy_offer(
             lead = (policy_offer_reason(policy),)
             return candidate(rules, action, row, numbers, evaluation.fired, lead)
     return None
-
-
-def _control_reason(decision: Decision) -> tuple[Reason, ...]:
-    return tuple(reason for reason in decision.reasons if reason.code == "control_group")

@@ -17,7 +17,7 @@ import pandas as pd
 from engine.rules import RuleSet
 
 from .batch import BatchDecisions, decide_inputs, labelled
-from .explain import candidate, optional, policy_offer_reason
+from .explain import candidate, policy_offer_reason
 from .frame_inputs import FrameInputs, prepare
 from .inputs import Context, Numbers, PriceResponse
 from .pricing import (
@@ -26,8 +26,8 @@ from .pricing import (
     choose,
     lifetime_multiplier,
     pct_bound,
-    renewal_reasons,
     renewal_value,
+    renewal_verdict,
     verdicts,
 )
 from .result import Candidate, Reason, RenewalVerdict
@@ -94,7 +94,6 @@ class RenewalBatch:
         """Row ``row``'s ``RenewalVerdict``, equal to what ``check_renewal`` returns."""
         rules, decisions = self.decisions.rules, self.decisions
         decision = decisions.decision(row)
-        policies = rules.price_policies
         outcome = (
             self.fired[row].tolist(),
             self.uppers[row].tolist(),
@@ -102,34 +101,18 @@ class RenewalBatch:
             self.missing[row].tolist(),
         )
         proposed, recommended = float(self.proposed[row]), float(self.recommended[row])
-        prices = (proposed, recommended, float(self.lower[row]), float(self.upper[row]))
-        verdict = int(self.verdict[row])
-        clv = float(decisions.inputs.numbers("clv")[row])
-        current, multiplier = float(self.current[row]), float(self.multiplier[row])
-        p_proposed, p_recommended = float(self.p_proposed[row]), float(self.p_recommended[row])
-        at_proposed = renewal_value(p_proposed, clv, proposed, current, multiplier)
-        at_recommended = renewal_value(p_recommended, clv, recommended, current, multiplier)
-        flags = (bool(self.conflict[row]), bool(self.valued[row]))
-        values = (at_proposed, at_recommended)
-        reasons = renewal_reasons(policies, outcome, verdict, prices, flags, values)
-        control = tuple(r for r in decision.reasons if r.code == "control_group")
-        action = None if decision.control_group else (self._offer(row) or decision.best)
-        return RenewalVerdict(
-            customer_id=decision.customer_id,
-            verdict=VERDICTS[verdict],
-            current_premium=current,
-            proposed_premium=proposed,
-            recommended_premium=recommended,
-            p_churn_at_proposed=optional(p_proposed),
-            p_churn_at_recommended=optional(p_recommended),
-            expected_value_at_proposed=optional(at_proposed),
-            expected_value_at_recommended=optional(at_recommended),
-            action=action,
-            policies=tuple(p.id for p, f in zip(policies, outcome[0], strict=True) if f),
-            reasons=tuple(reasons) + control,
-            control_group=decision.control_group,
-            rule_set_hash=rules.hash,
-        )
+        return renewal_verdict(
+            rules,
+            decision,
+            None if decision.control_group else self._offer(row),
+            outcome,
+            int(self.verdict[row]),
+            (float(self.current[row]), proposed, recommended, float(self.lower[row]),
+             float(self.upper[row])),
+            (float(self.p_proposed[row]), float(self.p_recommended[row])),
+            (float(decisions.inputs.numbers("clv")[row]), float(self.multiplier[row])),
+            (bool(self.conflict[row]), bool(self.valued[row])),
+        )  # fmt: skip
 
     def _offer(self, row: int) -> Candidate | None:
         index = int(self.offer_policy[row])

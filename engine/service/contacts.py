@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from engine.decision import Candidate, ContactSnapshot, OfferRecord, Reason
 from engine.rules import RuleSet
-from engine.stores.counters import ContactHistory, CounterStore, Reservation
+from engine.stores.counters import CounterStore, Reservation, StoredContacts
 
 DAY = 86_400.0
 
@@ -39,7 +39,7 @@ def cooldown_s(rules: RuleSet) -> float:
     return 0.0 if policy is None else policy.cooldown.total_seconds()
 
 
-def snapshot(history: ContactHistory) -> ContactSnapshot:
+def snapshot(history: StoredContacts) -> ContactSnapshot:
     """The counter store's history as the core's ``ContactHistory`` (UTC, without zone)."""
     offers = tuple(OfferRecord(c.action_id, _naive(c.at)) for c in history.contacts)
     declined = None if history.last_decline_at is None else _naive(history.last_decline_at)

@@ -48,8 +48,10 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
-class ContactHistory:
-    """Offers made to a customer within the window (oldest first), and the last decline."""
+class StoredContacts:
+    """Offers made to a customer within the window (oldest first), and the last decline, as
+    the store keeps them (epoch seconds); the decision core reads them as a
+    ``ContactHistory`` (``engine.service.contacts.snapshot``)."""
 
     contacts: tuple[Contact, ...] = ()
     last_decline_at: float | None = None
@@ -84,7 +86,7 @@ class CounterStore(Protocol):
 
     def contact_history(
         self, customer_id: str, *, now: float, window_s: float
-    ) -> ContactHistory: ...
+    ) -> StoredContacts: ...
 
     def reserve(
         self,
@@ -147,11 +149,11 @@ class InMemoryCounterStore:
         self._budgets: dict[str, int] = defaultdict(int)
         self._live: dict[str, tuple[Reservation, float]] = {}  # insertion = expiry order
 
-    def contact_history(self, customer_id: str, *, now: float, window_s: float) -> ContactHistory:
+    def contact_history(self, customer_id: str, *, now: float, window_s: float) -> StoredContacts:
         with self._lock:
             customer = self._customers.get(customer_id) or _Customer()
             recent = tuple(Contact(a, t) for t, _, a in customer.contacts if t > now - window_s)
-            return ContactHistory(recent, customer.last_decline_at)
+            return StoredContacts(recent, customer.last_decline_at)
 
     def reserve(
         self,

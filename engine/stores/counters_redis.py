@@ -21,11 +21,11 @@ from decimal import Decimal
 
 from engine.stores.counters import (
     Contact,
-    ContactHistory,
     Outcome,
     Refusal,
     Reservation,
     ReservationResult,
+    StoredContacts,
     from_cents,
     new_reservation_id,
     to_cents,
@@ -105,7 +105,7 @@ class RedisCounterStore:
             f"{p}:budget:{budget or ''}",
         ]
 
-    def contact_history(self, customer_id: str, *, now: float, window_s: float) -> ContactHistory:
+    def contact_history(self, customer_id: str, *, now: float, window_s: float) -> StoredContacts:
         contacts_key, decline_key, _, _ = self._keys(customer_id, None, None)
         with redis_errors(CounterStoreUnavailable, "counter store"):
             pipe = self._client.pipeline(transaction=False)
@@ -115,7 +115,7 @@ class RedisCounterStore:
         contacts = tuple(
             Contact(member.decode().split("|", 1)[1], float(at)) for member, at in members
         )
-        return ContactHistory(contacts, None if declined is None else float(declined))
+        return StoredContacts(contacts, None if declined is None else float(declined))
 
     def reserve(
         self,
