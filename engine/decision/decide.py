@@ -28,8 +28,8 @@ from engine.rules import RuleSet
 
 from .codes import Check
 from .control import in_control_group
-from .evaluate_row import RowEvaluation, customer_row, evaluate_row, qualifies_without_value
-from .explain import candidate, decision_reasons, fallback_reason, rejections
+from .evaluate_row import RowEvaluation, customer_row, evaluate_row
+from .explain import candidate, decision_reasons, fallback_reason, offer_without_value, rejections
 from .inputs import NO_HISTORY, ContactHistory, Context, Scores
 from .result import Candidate, Decision
 
@@ -83,14 +83,11 @@ def decide_evaluated(
     fallback = rules.fallback
     fallback_used = False
     if not top and not control and fallback is not None:
-        uplift, cost = qualifies_without_value(
-            rules, fallback, row, uplifts, evaluation, history, context
+        offer = offer_without_value(
+            rules, fallback, row, uplifts, evaluation, history, context, fallback_reason(fallback)
         )
-        if cost == cost:
-            i = fallback.index
-            numbers = (uplift, cost, evaluation.value[i], score[i])
-            lead = (fallback_reason(fallback),)
-            top.append(candidate(rules, fallback, row, numbers, evaluation.fired, lead))
+        if offer is not None:
+            top.append(offer)
             fallback_used = True
     decision = Decision(
         customer_id=customer_id,

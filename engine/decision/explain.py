@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from engine.rules import CompiledAction, CompiledPricePolicy, RuleSet
 
 from .codes import CODES, Check
-from .evaluate_row import COOLING_DOWN, LIMIT_REACHED
+from .evaluate_row import COOLING_DOWN, LIMIT_REACHED, RowEvaluation, qualifies_without_value
+from .inputs import ContactHistory, Context
 from .result import Candidate, Reason, Rejection
 
 
@@ -148,3 +149,25 @@ def _float(value: object) -> float:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return math.nan
+
+
+def offer_without_value(
+    rules: RuleSet,
+    action: CompiledAction,
+    row: dict[str, object],
+    uplifts: Mapping[str, float],
+    evaluation: RowEvaluation,
+    history: ContactHistory,
+    context: Context,
+    lead: Reason,
+) -> Candidate | None:
+    """The fallback's or a price policy's own offer, led by ``lead``: every check but uplift
+    and value (``qualifies_without_value``); None when the action does not qualify."""
+    uplift, cost = qualifies_without_value(
+        rules, action, row, uplifts, evaluation, history, context
+    )
+    if cost != cost:
+        return None
+    i = action.index
+    numbers = (uplift, cost, evaluation.value[i], evaluation.score[i])
+    return candidate(rules, action, row, numbers, evaluation.fired, (lead,))

@@ -19,8 +19,8 @@ import numpy as np
 from engine.rules import RuleSet
 
 from .decide import decide_evaluated
-from .evaluate_row import RowEvaluation, customer_row, qualifies_without_value
-from .explain import candidate, policy_offer_reason
+from .evaluate_row import RowEvaluation, customer_row
+from .explain import offer_without_value, policy_offer_reason
 from .inputs import NO_HISTORY, ContactHistory, Context, PriceResponse, RenewalPrices, Scores
 from .pricing import (
     INF,
@@ -124,13 +124,8 @@ def _policy_offer(
     for policy, holds in zip(rules.price_policies, fired, strict=True):
         if not holds or policy.offer is None:
             continue
-        action = rules.action(policy.offer)
-        uplift, cost = qualifies_without_value(
-            rules, action, row, uplifts, evaluation, history, context
-        )
-        if cost == cost:
-            i = action.index
-            numbers = (uplift, cost, evaluation.value[i], evaluation.score[i])
-            lead = (policy_offer_reason(policy),)
-            return candidate(rules, action, row, numbers, evaluation.fired, lead)
+        action, lead = rules.action(policy.offer), policy_offer_reason(policy)
+        offer = offer_without_value(rules, action, row, uplifts, evaluation, history, context, lead)
+        if offer is not None:
+            return offer
     return None
