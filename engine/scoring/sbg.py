@@ -47,6 +47,13 @@ def as_float_array(x: ArrayLike, name: str) -> FloatArray:
     return arr
 
 
+def _periods(t: ArrayLike, least: int, method: str) -> FloatArray:
+    tt = as_float_array(t, "t")
+    if np.any(tt < least):
+        raise ValueError(f"t must be >= {least} for {method}")
+    return tt
+
+
 def _out(values: FloatArray, scalar: bool) -> float | FloatArray:
     return float(values) if scalar else values
 
@@ -70,9 +77,7 @@ class SBGFit:
     def survival(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
     def survival(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         """S(t) = P(T > t): share of a cohort still a customer after ``t ≥ 0`` periods."""
-        tt = as_float_array(t, "t")
-        if np.any(tt < 0):
-            raise ValueError("t must be >= 0 for survival")
+        tt = _periods(t, 0, "survival")
         return _out(np.exp(self._log_survival(tt)), tt.ndim == 0)
 
     @overload
@@ -81,9 +86,7 @@ class SBGFit:
     def churn_probability(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
     def churn_probability(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         """P(T = t): probability that a new customer churns in period ``t ≥ 1``."""
-        tt = as_float_array(t, "t")
-        if np.any(tt < 1):
-            raise ValueError("t must be >= 1 for churn_probability")
+        tt = _periods(t, 1, "churn_probability")
         log_p = betaln(self.alpha + 1.0, self.beta + tt - 1.0) - betaln(self.alpha, self.beta)
         return _out(np.exp(log_p), tt.ndim == 0)
 
@@ -93,9 +96,7 @@ class SBGFit:
     def retention_rate(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
     def retention_rate(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         """r_t = S(t)/S(t−1) = (β+t−1)/(α+β+t−1): renewal rate in period ``t ≥ 1``."""
-        tt = as_float_array(t, "t")
-        if np.any(tt < 1):
-            raise ValueError("t must be >= 1 for retention_rate")
+        tt = _periods(t, 1, "retention_rate")
         r = (self.beta + tt - 1.0) / (self.alpha + self.beta + tt - 1.0)
         return _out(r, tt.ndim == 0)
 
