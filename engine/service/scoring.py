@@ -213,7 +213,7 @@ class RowPredictor:
     def predict(self, row: np.ndarray) -> np.ndarray:
         """The prediction for one row; in ``contrib`` mode the contributions with the expected
         value last; in ``leaf`` mode the leaf index in each tree (as floats)."""
-        if self._handle is None or row.shape != (self.width,) or row.dtype != np.float64:
+        if not self._fast_for(row):
             x = np.asarray(row, dtype=np.float64).reshape(1, -1)
             found = self.booster.predict(
                 x,
@@ -223,18 +223,24 @@ class RowPredictor:
             )
             return np.asarray(found, dtype=np.float64).reshape(-1)
         with self._lock:
-            self._in[:] = row
-            self._check(self._call(self._handle, self._in_ptr, self._length_ref, self._out_ptr))
+            self._run(row)
             return self._out[: self._length.value].copy()
 
     def value(self, row: np.ndarray) -> float:
         """The first output for one row as a float (a probability or a regression value)."""
-        if self._handle is None or row.shape != (self.width,) or row.dtype != np.float64:
+        if not self._fast_for(row):
             return float(self.predict(row)[0])
         with self._lock:
-            self._in[:] = row
-            self._check(self._call(self._handle, self._in_ptr, self._length_ref, self._out_ptr))
+            self._run(row)
             return float(self._out[0])
+
+    def _fast_for(self, row: np.ndarray) -> bool:
+        return self._handle is not None and row.shape == (self.width,) and row.dtype == np.float64
+
+    def _run(self, row: np.ndarray) -> None:
+        """The C call on ``row``; the caller holds the lock and reads ``_out`` under it."""
+        self._in[:] = row
+        self._check(self._call(self._handle, self._in_ptr, self._length_ref, self._out_ptr))
 
 
 class _Predictors:
