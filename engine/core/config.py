@@ -118,6 +118,14 @@ class Settings(BaseSettings):
         "added to every decision's latency when traffic is light.",
     )
 
+    decision_log_writer: Literal["process", "thread"] = Field(
+        "process",
+        description="Where the decision log's group commit runs. process (default): a "
+        "child process with its own database connection, so inserts and commits never "
+        "hold the service's interpreter lock (bench/results/service.md); it is restarted "
+        "if it dies. thread: a thread of the service process.",
+    )
+
     decision_log_durability: Literal["flush", "commit"] = Field(
         "flush",
         description="flush (default): a decision is returned once its row is on disk "

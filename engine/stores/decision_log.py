@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from engine.errors import ConfigError, RetentionError
+from engine.stores.decision_log_process import ProcessGroupCommitWriter, WriterConfig
 from engine.stores.decision_log_schema import (
     OUTCOMES,
     DecisionRecord,
@@ -126,6 +127,50 @@ def _unavailable(exc: Exception) -> RetentionError:
     return DecisionLogUnavailable(f"decision log: {type(cause).__name__}: {detail}")
 
 
+class RowInserter:
+    """Inserts batches of decision rows in one transaction each: what a writer calls."""
+
+    def __init__(
+        self, url: str, *, durability: Durability = "flush", engine: Engine | None = None
+    ) -> None:
+        self.engine = engine or make_engine(url, durability=durability)
+        # PostgreSQL: rows go to the driver as they are, JSON already text (serialised once,
+        # in the caller's thread): SQLAlchemy's statement execution and second json.dumps
+        # cost the writer 0.31 ms of CPU per one-row commit, this path 0.13 ms
+        # (bench/results/service.md). SQLite keeps SQLAlchemy's insert: its DateTime
+        # storage format is SQLAlchemy's own.
+        self.raw = self.engine.dialect.name == "postgresql"
+        names = [c.name for c in decisions.columns]
+        self._insert_sql = (
+            f"INSERT INTO {decisions.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join(f'%({n})s' for n in names)})"
+        )
+
+    def insert(self, rows: Sequence[Row]) -> None:
+        with self.engine.begin() as connection:
+            if self.raw:
+                connection.exec_driver_sql(self._insert_sql, list(rows))
+            else:
+                connection.execute(decisions.insert(), list(rows))
+
+    @staticmethod
+    def describe(exc: Exception) -> Exception:
+        return _unavailable(exc)
+
+    @staticmethod
+    def is_row_error(exc: Exception) -> bool:
+        return isinstance(exc, IntegrityError)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+Writer = Literal["process", "thread"]
+"""Where the group commit runs. ``process`` (the service's default): a child process with
+its own connection, so inserts and commits never hold the service's interpreter lock.
+``thread``: a thread of this process (commands, tests, tools: no child to start)."""
+
+
 class SqlDecisionLog:
     """The decision log on a SQL database, with group commit."""
 
@@ -136,7 +181,10 @@ class SqlDecisionLog:
         max_batch: int = 256,
         max_wait_ms: float = 0.0,
         durability: Durability = "flush",
+        writer: Writer = "thread",
     ) -> None:
+        if writer not in ("process", "thread"):
+            raise ConfigError(f"decision log writer: process or thread, not {writer!r}")
         self.durability: Durability = durability
         self.engine = make_engine(url, durability=durability)
         try:
@@ -144,31 +192,26 @@ class SqlDecisionLog:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise _unavailable(exc) from exc
-        # PostgreSQL: rows go to the driver as they are, JSON already text (serialised once,
-        # in the caller's thread): SQLAlchemy's statement execution and second json.dumps
-        # cost the writer thread 0.31 ms of CPU per one-row commit, this path 0.13 ms, and
-        # the writer shares the GIL with the requests (bench/results/service.md). SQLite
-        # keeps SQLAlchemy's insert: its DateTime storage format is SQLAlchemy's own.
-        self._raw = self.engine.dialect.name == "postgresql"
-        names = [c.name for c in decisions.columns]
-        self._insert_sql = (
-            f"INSERT INTO {decisions.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join(f'%({n})s' for n in names)})"
-        )
-        self._writer = GroupCommitWriter(
-            self._insert,
-            max_batch=max_batch,
-            max_wait_s=max_wait_ms / 1000,
-            on_error=_unavailable,
-            is_row_error=lambda exc: isinstance(exc, IntegrityError),
-        )
+        inserter = RowInserter(url, engine=self.engine)
+        self._raw = inserter.raw
+        self._writer: GroupCommitWriter | ProcessGroupCommitWriter
+        if writer == "process":
+            config = WriterConfig(url, durability, max_batch, max_wait_ms / 1000)
+            self._writer = ProcessGroupCommitWriter(config)
+        else:
+            self._writer = GroupCommitWriter(
+                inserter.insert,
+                max_batch=max_batch,
+                max_wait_s=max_wait_ms / 1000,
+                on_error=inserter.describe,
+                is_row_error=inserter.is_row_error,
+            )
+        self.writer: Writer = writer
 
-    def _insert(self, rows: Sequence[Row]) -> None:
-        with self.engine.begin() as connection:
-            if self._raw:
-                connection.exec_driver_sql(self._insert_sql, list(rows))
-            else:
-                connection.execute(decisions.insert(), list(rows))
+    @property
+    def batches(self) -> int:
+        """Transactions committed so far by the group-commit writer."""
+        return self._writer.batches
 
     def _row(self, decision: DecisionRecord) -> Row:
         # Serialise here, in the caller's thread, so a non-JSON value fails its own caller

@@ -51,6 +51,7 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[tuple[Row, Future[None]] | object] = queue.SimpleQueue()
         self._closed = False
         self._close_lock = threading.Lock()
+        self.batches = 0  # transactions attempted (tests, metrics)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -101,6 +102,7 @@ class GroupCommitWriter:
         live = [(row, f) for row, f in batch if f.set_running_or_notify_cancel()]
         if not live:
             return
+        self.batches += 1
         try:
             self._write([row for row, _ in live])
         except Exception as exc:

@@ -62,6 +62,7 @@ def build_decision_log(settings: Settings) -> DecisionLog:
         max_batch=settings.decision_log_max_batch,
         max_wait_ms=settings.decision_log_max_wait_ms,
         durability=settings.decision_log_durability,
+        writer=settings.decision_log_writer,
     )
 
 

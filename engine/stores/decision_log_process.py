@@ -1,0 +1,266 @@
+"""Group commit in a child process: the decision log's writes leave the service's GIL.
+
+The thread writer (``GroupCommitWriter``) shares the interpreter lock with the requests.
+Under load its inserts and commits held the lock ~0.35 ms per decision, and every request
+thread that released the lock for a Redis round trip then waited for the writer to hand it
+back (bench/results/service.md). Here the same ``GroupCommitWriter`` runs in a child
+process with its own database connection; the service sends each row down a pipe and a
+small reader thread resolves the caller's future when the child reports the commit. The
+parent's share per decision is one pickle and one pipe write.
+
+Nothing changes for callers: ``submit(row)`` returns a future that resolves once the row is
+committed (or fails with the same errors as in-process). If the child dies, the decisions
+it had not acknowledged fail (they may or may not be committed: the caller gets an error,
+so no answer is ever returned without its log row) and the next ``submit`` starts a new
+child: the log recovers by itself. ``close`` lets the child commit what it was sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Literal
+
+from engine.errors import RetentionError
+from engine.stores.decision_log_writer import GroupCommitWriter, Row
+from engine.stores.errors import DecisionLogUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Child → parent: (transactions committed so far, [(sequence number, None or (error class
+# name, message))]).
+Ack = tuple[int, tuple[str, str] | None]
+_ERRORS: dict[str, type[RetentionError]] = {
+    "DecisionLogUnavailable": DecisionLogUnavailable,
+    "RetentionError": RetentionError,
+}
+
+
+@dataclass(frozen=True)
+class WriterConfig:
+    """What the child needs to open its own connection and batch like the thread writer."""
+
+    url: str
+    durability: Literal["flush", "commit"]
+    max_batch: int
+    max_wait_s: float
+
+
+@dataclass
+class _Child:
+    """One child process and the rows it was sent and has not acknowledged yet."""
+
+    process: subprocess.Popen[bytes]
+    rows: Connection
+    acks: Connection
+    pending: dict[int, Future[None]] = field(default_factory=dict)
+    alive: bool = True
+    batches: int = 0
+
+
+class ProcessGroupCommitWriter:
+    """``GroupCommitWriter``'s interface, with the batches written by a child process."""
+
+    def __init__(self, config: WriterConfig) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._sequence = itertools.count()
+        self._closed = False
+        self._child: _Child | None = None
+        self._retired_batches = 0  # committed by children that have stopped
+        with self._lock:
+            self._child = self._start()
+
+    def _start(self) -> _Child:
+        # A fresh interpreter, not fork (the service holds threads and native libraries
+        # that must not be duplicated) and not multiprocessing's spawn (it re-imports the
+        # parent's __main__, which may be any script). Rows and acks travel over two pipes
+        # framed by multiprocessing's Connection; the configuration, which may hold a
+        # database password, is the first message, never a command-line argument.
+        rows_read, rows_write = os.pipe()
+        acks_read, acks_write = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(rows_read), str(acks_write)],
+                pass_fds=(rows_read, acks_write),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            os.close(rows_read)  # the child's ends: closing ours lets either side see EOF
+            os.close(acks_write)
+        rows = Connection(rows_write, readable=False)
+        acks = Connection(acks_read, writable=False)
+        rows.send(self._config)
+        child = _Child(process, rows, acks)
+        threading.Thread(
+            target=self._read_acks, args=(child,), name="decision-log-acks", daemon=True
+        ).start()
+        return child
+
+    def submit(self, row: Row) -> Future[None]:
+        """Send a row to the child; the future resolves once it is committed (or fails)."""
+        future: Future[None] = Future()
+        with self._lock:  # one writer on the pipe at a time; no row behind the stop marker
+            if self._closed:
+                raise RuntimeError("the decision log is closed")
+            child = self._child
+            if child is None or not child.alive:
+                if child is not None:
+                    self._retired_batches += child.batches
+                child = self._child = self._start()
+            sequence = next(self._sequence)
+            child.pending[sequence] = future
+            try:
+                child.rows.send((sequence, row))
+            except (OSError, ValueError) as exc:  # the child is gone; the next submit restarts
+                child.pending.pop(sequence, None)
+                child.alive = False
+                future.set_exception(
+                    DecisionLogUnavailable(f"decision log: writer process unreachable: {exc}")
+                )
+        return future
+
+    @property
+    def batches(self) -> int:
+        """Transactions committed by the writer processes (tests, metrics)."""
+        with self._lock:
+            child = self._child
+            return self._retired_batches + (0 if child is None else child.batches)
+
+    def _read_acks(self, child: _Child) -> None:
+        while True:
+            try:
+                message: tuple[int, list[Ack]] = child.acks.recv()
+            except (EOFError, OSError):
+                break
+            committed, acks = message
+            with self._lock:
+                child.batches = committed
+                futures = [(child.pending.pop(s, None), error) for s, error in acks]
+            for future, error in futures:
+                if future is None or not future.set_running_or_notify_cancel():
+                    continue
+                if error is None:
+                    future.set_result(None)
+                else:
+                    kind, text = error
+                    future.set_exception(_ERRORS.get(kind, RetentionError)(text))
+        with self._lock:
+            child.alive = False
+            lost = list(child.pending.values())
+            child.pending.clear()
+        if lost:
+            code = child.process.poll()
+            logger.error("decision log writer process stopped (exit code %s)", code)
+        for future in lost:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(
+                    DecisionLogUnavailable(
+                        "decision log: the writer process stopped before confirming this "
+                        "decision; it is restarted on the next decision"
+                    )
+                )
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Let the child commit what it was sent, then stop it (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            child = self._child
+        if child is None:
+            return
+        if child.alive:
+            with contextlib.suppress(OSError, ValueError):
+                child.rows.send(None)  # the stop marker, behind every row sent
+        try:
+            child.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.error("decision log writer process did not stop in %.0f s", timeout)
+            child.process.terminate()
+            child.process.wait(timeout)
+        child.rows.close()
+
+
+def serve(rows: Connection, acks: Connection) -> None:
+    """The child: rows in, one ``GroupCommitWriter`` on its own connection, acks out."""
+    # The service stops its children itself, after its last request is logged; a Ctrl-C
+    # sent to the whole process group must not kill the writer first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from engine.stores.decision_log import RowInserter
+
+    config: WriterConfig = rows.recv()
+    inserter = RowInserter(config.url, durability=config.durability)
+    done: queue.SimpleQueue[Ack | None] = queue.SimpleQueue()
+    writer = GroupCommitWriter(
+        inserter.insert,
+        max_batch=config.max_batch,
+        max_wait_s=config.max_wait_s,
+        on_error=inserter.describe,
+        is_row_error=inserter.is_row_error,
+    )
+
+    def acknowledge(sequence: int, future: Future[None]) -> None:
+        error = future.exception()
+        done.put((sequence, None if error is None else (type(error).__name__, str(error))))
+
+    def receive() -> None:
+        while True:
+            try:
+                item = rows.recv()
+            except (EOFError, OSError):  # the service is gone: commit what came, stop
+                item = None
+            if item is None:
+                writer.close()
+                done.put(None)
+                return
+            sequence, row = item
+            writer.submit(row).add_done_callback(functools.partial(acknowledge, sequence))
+
+    threading.Thread(target=receive, name="decision-log-rows", daemon=True).start()
+    stopping = False
+    while not stopping:
+        # One message per batch of confirmations: whatever has completed by now.
+        first = done.get()
+        batch: list[Ack] = []
+        for item in itertools.chain([first], _drain(done)):
+            if item is None:
+                stopping = True
+            else:
+                batch.append(item)
+        if batch:
+            try:
+                acks.send((writer.batches, batch))
+            except (OSError, ValueError):
+                break
+    inserter.close()
+    acks.close()
+
+
+def _drain(items: queue.SimpleQueue[Ack | None]) -> list[Ack | None]:
+    drained: list[Ack | None] = []
+    while True:
+        try:
+            drained.append(items.get_nowait())
+        except queue.Empty:
+            return drained
+
+
+if __name__ == "__main__":
+    serve(
+        Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
+    )
