@@ -1,4 +1,6 @@
-"""A policy's figures: contacts, cost, expected and true value, in total and by segment."""
+"""A policy's figures: contacts, cost, expected and true value, in total, by action and by
+segment. ``by_action`` puts the model's view (``expected_*``) next to the truth on the
+customers the policy picked: how far off the model is per action, where it matters."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ def policy_summary(policy: Policy, segments: Labels) -> dict[str, Any]:
     out.update({name: float(values.sum()) for name, values in columns.items()})
     out["spent"] = policy.spent()
     out["action_mix"] = action_mix(policy, np.ones(len(contacted), dtype=np.bool_))
+    out["by_action"] = by_action(policy, columns)
     by_segment = {}
     for segment in sorted(set(segments.tolist())):
         rows = segments == segment
@@ -50,3 +53,18 @@ def action_mix(policy: Policy, rows: npt.NDArray[np.bool_]) -> dict[str, int]:
     mix = {"none": int(counts[0])}
     mix.update({action: int(counts[i + 1]) for i, action in enumerate(ids) if counts[i + 1]})
     return mix
+
+
+def by_action(
+    policy: Policy, columns: dict[str, npt.NDArray[np.float64]]
+) -> dict[str, dict[str, float | int]]:
+    """Per action given (in rule-set order): its contacts and the sums of ``columns``."""
+    ids = policy.matrices.ids
+    out: dict[str, dict[str, float | int]] = {}
+    for i, action in enumerate(ids):
+        rows = policy.chosen == i
+        if rows.any():
+            part: dict[str, float | int] = {"contacts": int(rows.sum())}
+            part.update({name: float(values[rows].sum()) for name, values in columns.items()})
+            out[action] = part
+    return out

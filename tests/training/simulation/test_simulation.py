@@ -71,6 +71,21 @@ def test_report_has_every_policy_and_the_renewal_money(
     assert all(price >= 0 for price in report["shadow_prices"].values())
 
 
+def test_by_action_splits_every_policys_figures_without_remainder(
+    sim_frame: pd.DataFrame, sim_bundle: ModelBundle
+) -> None:
+    report = simulate(load_rule_set(DEMO_RULES), sim_frame, sim_bundle, OPTIONS).report
+    for name in POLICIES:
+        policy = report["policies"][name]
+        parts = policy["by_action"]
+        assert {a: p["contacts"] for a, p in parts.items()} == {
+            a: n for a, n in policy["action_mix"].items() if a != "none"
+        }, name
+        for key in ("cost", "expected_net_value", "true_net_value", "true_retained"):
+            total = sum(p[key] for p in parts.values())
+            assert total == pytest.approx(policy[key], rel=1e-9, abs=1e-6), (name, key)
+
+
 def _tight(tmp_path: Path, *edits: tuple[str, str]) -> RuleSet:
     """The demo rules with budgets and a cap small enough to bind on the test book."""
     return _rules(
