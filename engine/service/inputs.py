@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.errors import FeatureStoreUnavailable
 from engine.service.errors import UnknownCustomer
-from engine.stores.features import FeatureStore
+from engine.stores.features import Features
 
 Record = dict[str, object]
 
@@ -46,12 +46,15 @@ class Lookup:
     degraded: tuple[str, ...]
 
 
-def look_up(features: FeatureStore, customer_id: str, inline: Mapping[str, object]) -> Lookup:
-    """Stored features with inline ones on top; Redis down falls back to the inline ones."""
+def look_up(
+    stored: Features | FeatureStoreUnavailable | None,
+    customer_id: str,
+    inline: Mapping[str, object],
+) -> Lookup:
+    """Stored features (as read, or the store's error) with inline ones on top; the store
+    down falls back to the inline ones."""
     degraded: tuple[str, ...] = ()
-    try:
-        stored = features.get(customer_id)
-    except FeatureStoreUnavailable:
+    if isinstance(stored, FeatureStoreUnavailable):
         stored = None
         degraded = ("feature store unavailable: decided on the request's features only",)
     if stored is None and not inline:

@@ -34,6 +34,7 @@ from engine.service.inputs import DecisionInput, RenewalInput, digest, look_up
 from engine.service.models import LiveModel, ModelHolder
 from engine.service.renewals import prepare_renewal, renewal_key
 from engine.service.scoring import Scorer, check_inline
+from engine.stores.customer_read import CustomerRead
 from engine.stores.decision_log_schema import DecisionKind, DecisionRecord
 from engine.stores.errors import CounterStoreUnavailable
 from engine.stores.factory import Stores
@@ -131,7 +132,8 @@ class DecisionService:
     def prepare_decision(
         self, live: Live, request: DecisionInput, group: str, key: str
     ) -> Prepared:
-        found = look_up(self.stores.features, request.customer_id, request.features)
+        read = self.read_customer(live, request.customer_id)
+        found = look_up(read.features, request.customer_id, request.features)
         base: dict[str, Any] = {
             "decision_id": uuid.uuid4().hex,
             "customer_id": request.customer_id,
@@ -152,7 +154,7 @@ class DecisionService:
         inputs = digest(record)
         scores, codes = self.scorer.score(live.model, record, inputs)
         degraded = list(found.degraded)
-        history, counters_up = self.history(live.rules, request.customer_id, live.now)
+        history, counters_up = self.history(read)
         if not counters_up:
             degraded.append("counter store unavailable: budgeted actions withheld")
         context = Context(now=live.now, channel=group, intent=request.intent, event=request.event)
@@ -265,14 +267,17 @@ class DecisionService:
             return None
         return None if found is None else {**found, "reused": True}
 
-    def history(self, rules: RuleSet, customer_id: str, now: datetime) -> tuple[Any, bool]:
-        try:
-            history = self.stores.counters.contact_history(
-                customer_id, now=now.timestamp(), window_s=history_window_s(rules)
-            )
-        except CounterStoreUnavailable:
+    def read_customer(self, live: Live, customer_id: str) -> CustomerRead:
+        """Stored features and contact history, in one round trip where the stores allow."""
+        window_s = history_window_s(live.rules)
+        return self.stores.read_customer(customer_id, live.now.timestamp(), window_s)
+
+    @staticmethod
+    def history(read: CustomerRead) -> tuple[ContactSnapshot, bool]:
+        """The customer's contact history for the core; False: the counter store is down."""
+        if isinstance(read.history, CounterStoreUnavailable):
             return ContactSnapshot(), False
-        return snapshot(history), True
+        return snapshot(read.history), True
 
     def reserve(
         self, live: Live, customer_id: str, candidates: Any, counters_up: bool

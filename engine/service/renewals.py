@@ -40,7 +40,8 @@ def prepare_renewal(
 ) -> Prepared:
     from engine.service.pipeline import Prepared
 
-    found = look_up(service.stores.features, request.customer_id, request.features)
+    read = service.read_customer(live, request.customer_id)
+    found = look_up(read.features, request.customer_id, request.features)
     base: dict[str, Any] = {
         "decision_id": uuid.uuid4().hex,
         "customer_id": request.customer_id,
@@ -85,7 +86,7 @@ def prepare_renewal(
     margin, clv = value_of(live.model, record, renewal=False)
     scores = Scores(churn.p_churn, clv, margin, churn.uplift)
     degraded = list(found.degraded)
-    history, counters_up = service.history(live.rules, request.customer_id, live.now)
+    history, counters_up = service.history(read)
     prices = RenewalPrices(
         request.current_premium,
         request.proposed_premium,

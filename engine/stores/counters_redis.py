@@ -18,6 +18,7 @@ the side of underspending, never of overspending.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from engine.stores.counters import (
     Contact,
@@ -32,6 +33,9 @@ from engine.stores.counters import (
 )
 from engine.stores.errors import CounterStoreUnavailable
 from engine.stores.redis_connection import connect_redis, redis_errors
+
+if TYPE_CHECKING:
+    import redis
 
 DECLINE_TTL_S = 400 * 86_400  # longer than any sensible cool-down
 RESERVATION_TTL_S = 3_600
@@ -89,9 +93,16 @@ return 1
 class RedisCounterStore:
     """Counters shared by every replica of the service."""
 
-    def __init__(self, url: str, *, prefix: str = "retention", timeout: float = 0.25) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "retention",
+        timeout: float = 0.25,
+        client: redis.Redis | None = None,
+    ) -> None:
         self.prefix = prefix
-        self._client = connect_redis(url, timeout=timeout)
+        self._client = client or connect_redis(url, timeout=timeout)
         self._reserve = self._client.register_script(RESERVE)
         self._release = self._client.register_script(RELEASE)
         self._decline = self._client.register_script(DECLINE)
@@ -105,13 +116,29 @@ class RedisCounterStore:
             f"{p}:budget:{budget or ''}",
         ]
 
+    @property
+    def client(self) -> redis.Redis:
+        return self._client
+
     def contact_history(self, customer_id: str, *, now: float, window_s: float) -> StoredContacts:
-        contacts_key, decline_key, _, _ = self._keys(customer_id, None, None)
         with redis_errors(CounterStoreUnavailable, "counter store"):
             pipe = self._client.pipeline(transaction=False)
-            pipe.zrangebyscore(contacts_key, f"({now - window_s!r}", "+inf", withscores=True)
-            pipe.get(decline_key)
+            self.queue_history(pipe, customer_id, now=now, window_s=window_s)
             members, declined = pipe.execute()
+        return self.decode_history(members, declined)
+
+    def queue_history(
+        self, pipe: redis.client.Pipeline, customer_id: str, *, now: float, window_s: float
+    ) -> None:
+        """Queue the two reads of ``contact_history`` on a pipeline (two replies)."""
+        contacts_key, decline_key, _, _ = self._keys(customer_id, None, None)
+        pipe.zrangebyscore(contacts_key, f"({now - window_s!r}", "+inf", withscores=True)
+        pipe.get(decline_key)
+
+    @staticmethod
+    def decode_history(
+        members: list[tuple[bytes, float]], declined: bytes | None
+    ) -> StoredContacts:
         contacts = tuple(
             Contact(member.decode().split("|", 1)[1], float(at)) for member, at in members
         )

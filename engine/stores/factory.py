@@ -8,12 +8,17 @@ in this process, so only one replica may run). The decision log always follows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from engine.core.config import Settings
 from engine.stores.counters import CounterStore, InMemoryCounterStore
+from engine.stores.customer_read import Reader, customer_reader
 from engine.stores.decision_log import DecisionLog, SqlDecisionLog
 from engine.stores.features import FeatureStore, InMemoryFeatureStore
+
+if TYPE_CHECKING:
+    import redis
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,11 @@ class Stores:
     features: FeatureStore
     counters: CounterStore
     decisions: DecisionLog
+    read_customer: Reader = field(init=False, repr=False)
+    """``read_customer(customer_id, now, window_s)``: features and contact history."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_customer", customer_reader(self.features, self.counters))
 
     def close(self) -> None:
         self.decisions.close()
@@ -30,7 +40,7 @@ class Stores:
         self.features.close()
 
 
-def build_feature_store(settings: Settings) -> FeatureStore:
+def build_feature_store(settings: Settings, client: redis.Redis | None = None) -> FeatureStore:
     if settings.redis_url is not None:
         from engine.stores.features_redis import RedisFeatureStore
 
@@ -38,13 +48,14 @@ def build_feature_store(settings: Settings) -> FeatureStore:
             settings.redis_url,
             prefix=settings.redis_prefix,
             timeout=settings.redis_timeout_seconds,
+            client=client,
         )
     if settings.features_file is not None:
         return InMemoryFeatureStore.from_file(settings.features_file)
     return InMemoryFeatureStore()
 
 
-def build_counter_store(settings: Settings) -> CounterStore:
+def build_counter_store(settings: Settings, client: redis.Redis | None = None) -> CounterStore:
     if settings.redis_url is not None:
         from engine.stores.counters_redis import RedisCounterStore
 
@@ -52,6 +63,7 @@ def build_counter_store(settings: Settings) -> CounterStore:
             settings.redis_url,
             prefix=settings.redis_prefix,
             timeout=settings.redis_timeout_seconds,
+            client=client,
         )
     return InMemoryCounterStore()
 
@@ -67,10 +79,16 @@ def build_decision_log(settings: Settings) -> DecisionLog:
 
 
 def build_stores(settings: Settings) -> Stores:
-    """All three; a store that cannot be built closes the ones already built."""
-    features = build_feature_store(settings)
+    """All three; a store that cannot be built closes the ones already built. With Redis,
+    features and counters share one client so a decision reads both in one round trip."""
+    client = None
+    if settings.redis_url is not None:
+        from engine.stores.redis_connection import connect_redis
+
+        client = connect_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+    features = build_feature_store(settings, client)
     try:
-        counters = build_counter_store(settings)
+        counters = build_counter_store(settings, client)
         try:
             return Stores(features, counters, build_decision_log(settings))
         except BaseException:

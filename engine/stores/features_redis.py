@@ -15,7 +15,7 @@ chunk is built while Redis executes the previous one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import FeatureStoreUnavailable
 from engine.stores.features import Features, _plain_record, feature_frame
@@ -38,10 +38,23 @@ REPLY_ON = b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n"
 class RedisFeatureStore:
     """Features in Redis, shared by every replica of the service."""
 
-    def __init__(self, url: str, *, prefix: str = "retention", timeout: float = 0.25) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "retention",
+        timeout: float = 0.25,
+        client: redis.Redis | None = None,
+    ) -> None:
         self._url = url
         self.prefix = prefix
-        self._client: redis.Redis = connect_redis(url, timeout=timeout)
+        # A client shared with the counter store lets a decision read both in one round
+        # trip (engine.stores.customer_read).
+        self._client: redis.Redis = client or connect_redis(url, timeout=timeout)
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._client
 
     def key(self, customer_id: str) -> str:
         return f"{self.prefix}:cust:{customer_id}"
@@ -50,7 +63,11 @@ class RedisFeatureStore:
         key = self.key(customer_id)
         with redis_errors(FeatureStoreUnavailable, "feature store"):
             raw = self._client.hgetall(key)
-        return decode_hash(raw, key) if raw else None
+        return self.decode(raw, customer_id)
+
+    def decode(self, raw: Mapping[Any, Any], customer_id: str) -> Features | None:
+        """A customer's ``HGETALL`` reply as features (None: unknown customer)."""
+        return decode_hash(raw, self.key(customer_id)) if raw else None
 
     def get_many(self, customer_ids: Sequence[str]) -> list[Features | None]:
         keys = [self.key(cid) for cid in customer_ids]

@@ -38,9 +38,10 @@ def redis_errors(error: type[RetentionError], what: str) -> Iterator[None]:
     try:
         yield
     except redis.exceptions.RedisError as exc:
-        raise error(f"{what}: {type(exc).__name__}: {_first_line(exc)}") from exc
+        raise error(f"{what}: {redis_error_text(exc)}") from exc
 
 
-def _first_line(exc: Exception) -> str:
+def redis_error_text(exc: Exception) -> str:
+    """The error's class and first line: never the URL (it may hold a password)."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else "no detail"
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no detail'}"

@@ -1,0 +1,102 @@
+"""What a decision reads about one customer before deciding: stored features and history.
+
+Both come from Redis in a deployment with Redis, usually the same server: then they are read
+in one pipelined round trip instead of two (each round trip costs the request ~35 µs of
+CPU and ~70 µs during which a synchronous client holds the event loop,
+bench/results/service.md). Either store may fail on its own; the reader reports each
+failure separately so the pipeline degrades exactly as it would with two reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import redis
+
+from engine.errors import FeatureStoreUnavailable
+from engine.stores.counters import CounterStore, StoredContacts
+from engine.stores.counters_redis import RedisCounterStore
+from engine.stores.errors import CounterStoreUnavailable
+from engine.stores.features import Features, FeatureStore
+from engine.stores.features_redis import RedisFeatureStore
+from engine.stores.redis_connection import redis_error_text, redis_errors
+
+_E = TypeVar("_E", FeatureStoreUnavailable, CounterStoreUnavailable)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRead:
+    """Each part is its value, or the store's error when that store could not answer."""
+
+    features: Features | FeatureStoreUnavailable | None
+    history: StoredContacts | CounterStoreUnavailable
+
+
+Reader = Callable[[str, float, float], CustomerRead]
+
+
+def customer_reader(features: FeatureStore, counters: CounterStore) -> Reader:
+    """``read(customer_id, now, window_s)``: one round trip when both stores share a Redis
+    client, otherwise one read per store."""
+    if (
+        isinstance(features, RedisFeatureStore)
+        and isinstance(counters, RedisCounterStore)
+        and features.client is counters.client
+    ):
+        return _joint(features, counters)
+    return _separate(features, counters)
+
+
+def _separate(features: FeatureStore, counters: CounterStore) -> Reader:
+    def read(customer_id: str, now: float, window_s: float) -> CustomerRead:
+        stored: Features | FeatureStoreUnavailable | None
+        try:
+            stored = features.get(customer_id)
+        except FeatureStoreUnavailable as error:
+            stored = error
+        history: StoredContacts | CounterStoreUnavailable
+        try:
+            history = counters.contact_history(customer_id, now=now, window_s=window_s)
+        except CounterStoreUnavailable as error:
+            history = error
+        return CustomerRead(stored, history)
+
+    return read
+
+
+def _joint(features: RedisFeatureStore, counters: RedisCounterStore) -> Reader:
+    client = features.client
+
+    def read(customer_id: str, now: float, window_s: float) -> CustomerRead:
+        try:
+            with redis_errors(FeatureStoreUnavailable, "feature store"):
+                pipe = client.pipeline(transaction=False)
+                pipe.hgetall(features.key(customer_id))
+                counters.queue_history(pipe, customer_id, now=now, window_s=window_s)
+                # A command's own error comes back as its reply; a lost connection raises.
+                raw, members, declined = pipe.execute(raise_on_error=False)
+        except FeatureStoreUnavailable as error:
+            counter_error = CounterStoreUnavailable(
+                error.message.replace("feature store", "counter store", 1)
+            )
+            return CustomerRead(error, counter_error)
+        stored: Features | FeatureStoreUnavailable | None
+        if isinstance(raw, redis.RedisError):
+            stored = _failed(FeatureStoreUnavailable, "feature store", raw)
+        else:
+            stored = features.decode(raw, customer_id)
+        history: StoredContacts | CounterStoreUnavailable
+        failed = next((r for r in (members, declined) if isinstance(r, redis.RedisError)), None)
+        if failed is not None:
+            history = _failed(CounterStoreUnavailable, "counter store", failed)
+        else:
+            history = counters.decode_history(members, declined)
+        return CustomerRead(stored, history)
+
+    return read
+
+
+def _failed(kind: type[_E], what: str, error: redis.RedisError) -> _E:
+    return kind(f"{what}: {redis_error_text(error)}")
