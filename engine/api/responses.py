@@ -3,12 +3,12 @@ and the route's ``response_model`` documents their shape in OpenAPI."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Response
 
+from engine.core.json_codec import dumps
+
 
 def json_response(content: Any, status_code: int = 200) -> Response:
-    body = json.dumps(content, separators=(",", ":"), allow_nan=False).encode()
-    return Response(body, status_code=status_code, media_type="application/json")
+    return Response(dumps(content), status_code=status_code, media_type="application/json")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.json_codec import dumps
 from engine.errors import FeatureStoreUnavailable
 from engine.service.errors import UnknownCustomer
 from engine.stores.features import Features
@@ -72,5 +72,4 @@ def look_up(
 def digest(values: Mapping[str, Any]) -> str:
     """sha256 of the values as canonical JSON (NaN written as null)."""
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()}
-    text = json.dumps(clean, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(dumps(clean, sort_keys=True, default=str)).hexdigest()

@@ -10,7 +10,6 @@ their own and are idempotent per (decision, action).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from engine.core.json_codec import dumps
 from engine.errors import ConfigError, RetentionError
 from engine.stores.decision_log_process import ProcessGroupCommitWriter, WriterConfig
 from engine.stores.decision_log_schema import (
@@ -216,7 +216,7 @@ class SqlDecisionLog:
     def _row(self, decision: DecisionRecord) -> Row:
         # Serialise here, in the caller's thread, so a non-JSON value fails its own caller
         # at once instead of the writer's whole batch.
-        request, response = json.dumps(decision.request), json.dumps(decision.response)
+        request, response = dumps(decision.request).decode(), dumps(decision.response).decode()
         row = decision.row()
         if self._raw:
             row["request"], row["response"] = request, response
