@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from engine.api.deps import AdminKey, RuntimeDep
+from engine.api.deps import Admin
 from engine.api.schemas.admin import ReloadResult, Versions
 from engine.api.schemas.common import ERRORS
 
@@ -12,9 +12,10 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERRORS)
 
 
 @router.get("/versions", response_model=Versions, summary="Live model and rule set")
-async def versions(runtime: RuntimeDep, key: AdminKey) -> Versions:
+async def versions(caller: Admin) -> Versions:
     from engine import __version__
 
+    runtime = caller.runtime
     rules = runtime.rules.current
     return Versions(
         model=runtime.models.current.version,
@@ -29,15 +30,15 @@ async def versions(runtime: RuntimeDep, key: AdminKey) -> Versions:
 
 
 @router.post("/rules/reload", response_model=ReloadResult, summary="Reload the rule file")
-async def reload_rules(runtime: RuntimeDep, key: AdminKey) -> ReloadResult:
+async def reload_rules(caller: Admin) -> ReloadResult:
     """An invalid file is reported (ok false, the error) and never replaces the live set."""
-    return ReloadResult(**runtime.reload_rules())
+    return ReloadResult(**caller.runtime.reload_rules())
 
 
 @router.post("/model/reload", response_model=ReloadResult, summary="Reload the model bundle")
-async def reload_model(runtime: RuntimeDep, key: AdminKey) -> ReloadResult:
+async def reload_model(caller: Admin) -> ReloadResult:
     """Loads the bundle the reference points at now (e.g. after a promotion); an
     unloadable one is reported and never replaces the live model."""
     from starlette.concurrency import run_in_threadpool
 
-    return ReloadResult(**(await run_in_threadpool(runtime.reload_model, force=False)))
+    return ReloadResult(**(await run_in_threadpool(caller.runtime.reload_model, force=False)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from engine.api.deps import DecideKey, ServiceDep
+from engine.api.deps import Decide
 from engine.api.responses import json_response
 from engine.api.schemas.common import ERRORS, ErrorOut
 from engine.api.schemas.decisions import DecisionRequest, DecisionResponse
@@ -19,16 +19,14 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
     responses={**ERRORS, 404: {"model": ErrorOut, "description": "Unknown customer."}},
     summary="Decide the next-best actions",
 )
-async def create_decision(
-    body: DecisionRequest, service: ServiceDep, key: DecideKey, request: Request
-) -> Response:
+async def create_decision(body: DecisionRequest, caller: Decide, request: Request) -> Response:
     """Ranked actions with scripts, value and reasons; empty means *do nothing*.
 
     The same customer, channel group and context get the same answer within the
     consistency window unless an outcome, a new rule set or a new model intervenes.
     """
     context = body.context
-    answer = await service.decide(
+    answer = await caller.service.decide(
         DecisionInput(
             customer_id=body.customer_id,
             channel=body.channel,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from engine.api.deps import OutcomesKey, RuntimeDep
+from engine.api.deps import Outcomes
 from engine.api.responses import json_response
 from engine.api.schemas.common import ERRORS, ErrorOut
 from engine.api.schemas.outcomes import OutcomeRecorded, OutcomeReport
@@ -28,10 +28,11 @@ DecisionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
     summary="Report the outcome of an offer",
 )
 async def report_outcome(
-    decision_id: DecisionId, body: OutcomeReport, runtime: RuntimeDep, key: OutcomesKey
+    decision_id: DecisionId, body: OutcomeReport, caller: Outcomes
 ) -> Response:
     """Idempotent: the same outcome again returns the stored record. A decline starts the
     customer's cool-down; the outcome joins the decision in the training export."""
+    runtime = caller.runtime
     recorded = await record_outcome(
         runtime.stores, runtime.answers, decision_id, body.action_id, body.outcome, body.at
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from engine.api.deps import PricingKey, ServiceDep
+from engine.api.deps import Pricing
 from engine.api.errors import error_body
 from engine.api.responses import json_response
 from engine.api.schemas.common import ERRORS, ErrorOut
@@ -40,13 +40,11 @@ def _input(body: RenewalCheck) -> RenewalInput:
     responses={**ERRORS, 404: {"model": ErrorOut, "description": "Unknown customer."}},
     summary="Check a renewal premium",
 )
-async def check_renewal(
-    body: RenewalCheck, service: ServiceDep, key: PricingKey, request: Request
-) -> Response:
+async def check_renewal(body: RenewalCheck, caller: Pricing, request: Request) -> Response:
     """Verdict (approve / adjust / review), recommended premium, churn and expected value
     at the proposed and recommended premium, the price policies that fired, and an
     optional retention action."""
-    answer = await service.check_renewal(_input(body))
+    answer = await caller.service.check_renewal(_input(body))
     request.app.state.metrics.answer("renewal", answer)
     return json_response(answer)
 
@@ -57,11 +55,9 @@ async def check_renewal(
     responses=ERRORS,
     summary="Check up to 1,000 renewals",
 )
-async def check_renewals(
-    body: RenewalBatch, service: ServiceDep, key: PricingKey, request: Request
-) -> Response:
+async def check_renewals(body: RenewalBatch, caller: Pricing, request: Request) -> Response:
     """One result per item, in order; an item that fails carries its own error and status."""
-    outcomes = await service.check_renewals([_input(item) for item in body.items])
+    outcomes = await caller.service.check_renewals([_input(item) for item in body.items])
     results = []
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, RetentionError):
