@@ -260,6 +260,7 @@ def http(args: argparse.Namespace) -> None:
             "RETENTION_CONSISTENCY_WINDOW_SECONDS": str(args.window),
             "RETENTION_DECISION_LOG_MAX_WAIT_MS": str(args.log_wait_ms),
             "RETENTION_DECISION_LOG_DURABILITY": args.durability,
+            "RETENTION_DECISION_LOG_WRITER": args.log_writer,
         }  # fmt: skip
         names = export_mlflow(args.bundle, frame, root / "mlflow-churn")
 
@@ -345,6 +346,10 @@ def main() -> None:
     parser.add_argument(
         "--durability", choices=["flush", "commit"], default="flush",
         help="decision log: on disk before the answer (flush) or committed (commit)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-writer", choices=["process", "thread"], default="process",
+        help="decision log group commit in a child process (default) or a thread",
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=int, default=1, help="retention serve worker processes (target: 1)"
