@@ -226,7 +226,10 @@ class SqlDecisionLog:
         self._writer.submit(self._row(decision)).result()
 
     async def log_async(self, decision: DecisionRecord) -> None:
-        await asyncio.wrap_future(self._writer.submit(self._row(decision)))
+        if isinstance(self._writer, ProcessGroupCommitWriter):
+            await self._writer.submit_async(self._row(decision))
+        else:
+            await asyncio.wrap_future(self._writer.submit(self._row(decision)))
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         query = select(decisions).where(decisions.c.decision_id == decision_id)

@@ -17,6 +17,7 @@ child: the log recovers by itself. ``close`` lets the child commit what it was s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -57,6 +58,9 @@ class WriterConfig:
     max_wait_s: float
 
 
+Waiter = Future[None] | asyncio.Future[None]
+
+
 @dataclass
 class _Child:
     """One child process and the rows it was sent and has not acknowledged yet."""
@@ -64,9 +68,14 @@ class _Child:
     process: subprocess.Popen[bytes]
     rows: Connection
     acks: Connection
-    pending: dict[int, Future[None]] = field(default_factory=dict)
+    pending: dict[int, Waiter] = field(default_factory=dict)
     alive: bool = True
     batches: int = 0
+    # Who reads this child's acks, fixed by the first row sent: a thread (``submit``) or
+    # the event loop itself (``submit_async``: no second thread competing for the GIL and
+    # no cross-thread wake-up per commit).
+    reader: Literal["thread", "loop"] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 class ProcessGroupCommitWriter:
@@ -104,15 +113,22 @@ class ProcessGroupCommitWriter:
         rows = Connection(rows_write, readable=False)
         acks = Connection(acks_read, writable=False)
         rows.send(self._config)
-        child = _Child(process, rows, acks)
-        threading.Thread(
-            target=self._read_acks, args=(child,), name="decision-log-acks", daemon=True
-        ).start()
-        return child
+        return _Child(process, rows, acks)
 
     def submit(self, row: Row) -> Future[None]:
         """Send a row to the child; the future resolves once it is committed (or fails)."""
         future: Future[None] = Future()
+        self._send(row, future, None)
+        return future
+
+    async def submit_async(self, row: Row) -> None:
+        """Send a row to the child and wait for its commit, acks read by this event loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._send(row, future, loop)
+        await future
+
+    def _send(self, row: Row, future: Waiter, loop: asyncio.AbstractEventLoop | None) -> None:
         with self._lock:  # one writer on the pipe at a time; no row behind the stop marker
             if self._closed:
                 raise RuntimeError("the decision log is closed")
@@ -121,17 +137,34 @@ class ProcessGroupCommitWriter:
                 if child is not None:
                     self._retired_batches += child.batches
                 child = self._child = self._start()
+            self._ensure_reader(child, loop)
             sequence = next(self._sequence)
             child.pending[sequence] = future
             try:
                 child.rows.send((sequence, row))
-            except (OSError, ValueError) as exc:  # the child is gone; the next submit restarts
+            except (OSError, ValueError) as exc:  # the child is gone; the next row restarts
                 child.pending.pop(sequence, None)
                 child.alive = False
-                future.set_exception(
-                    DecisionLogUnavailable(f"decision log: writer process unreachable: {exc}")
-                )
-        return future
+                error = DecisionLogUnavailable(f"decision log: writer process unreachable: {exc}")
+                _settle(future, error)
+
+    def _ensure_reader(self, child: _Child, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Called under the lock: make sure someone reads ``child``'s acks."""
+        if child.reader == "thread":
+            return
+        if child.reader == "loop" and child.loop is not None and not child.loop.is_closed():
+            # The reading loop settles every caller's future, hands other loops theirs.
+            return
+        # Nobody reads yet, or the reading loop was closed (an app restarted in this
+        # process, a test's ``asyncio.run`` ended): the caller's side takes over.
+        if loop is None:
+            child.reader, child.loop = "thread", None
+            threading.Thread(
+                target=self._read_acks, args=(child,), name="decision-log-acks", daemon=True
+            ).start()
+        else:
+            child.reader, child.loop = "loop", loop
+            loop.add_reader(child.acks.fileno(), self._on_acks, child)
 
     @property
     def batches(self) -> int:
@@ -146,18 +179,34 @@ class ProcessGroupCommitWriter:
                 message: tuple[int, list[Ack]] = child.acks.recv()
             except (EOFError, OSError):
                 break
-            committed, acks = message
-            with self._lock:
-                child.batches = committed
-                futures = [(child.pending.pop(s, None), error) for s, error in acks]
-            for future, error in futures:
-                if future is None or not future.set_running_or_notify_cancel():
-                    continue
-                if error is None:
-                    future.set_result(None)
-                else:
-                    kind, text = error
-                    future.set_exception(_ERRORS.get(kind, RetentionError)(text))
+            self._acknowledge(child, message)
+        self._lost(child)
+
+    def _on_acks(self, child: _Child) -> None:
+        """The event loop's reader callback: every ack message waiting on the pipe."""
+        try:
+            while child.acks.poll():
+                self._acknowledge(child, child.acks.recv())
+        except (EOFError, OSError):
+            if child.loop is not None and not child.loop.is_closed():
+                child.loop.remove_reader(child.acks.fileno())
+            self._lost(child)
+
+    def _acknowledge(self, child: _Child, message: tuple[int, list[Ack]]) -> None:
+        committed, acks = message
+        with self._lock:
+            child.batches = committed
+            waiters = [(child.pending.pop(s, None), error) for s, error in acks]
+        for waiter, error in waiters:
+            if waiter is None:
+                continue
+            if error is None:
+                _settle(waiter, None)
+            else:
+                kind, text = error
+                _settle(waiter, _ERRORS.get(kind, RetentionError)(text))
+
+    def _lost(self, child: _Child) -> None:
         with self._lock:
             child.alive = False
             lost = list(child.pending.values())
@@ -165,14 +214,14 @@ class ProcessGroupCommitWriter:
         if lost:
             code = child.process.poll()
             logger.error("decision log writer process stopped (exit code %s)", code)
-        for future in lost:
-            if future.set_running_or_notify_cancel():
-                future.set_exception(
-                    DecisionLogUnavailable(
-                        "decision log: the writer process stopped before confirming this "
-                        "decision; it is restarted on the next decision"
-                    )
-                )
+        for waiter in lost:
+            _settle(
+                waiter,
+                DecisionLogUnavailable(
+                    "decision log: the writer process stopped before confirming this "
+                    "decision; it is restarted on the next decision"
+                ),
+            )
 
     def close(self, timeout: float = 10.0) -> None:
         """Let the child commit what it was sent, then stop it (idempotent)."""
@@ -193,6 +242,50 @@ class ProcessGroupCommitWriter:
             child.process.terminate()
             child.process.wait(timeout)
         child.rows.close()
+        loop = child.loop
+        if loop is not None and not loop.is_closed():
+            fd = child.acks.fileno()
+            if _running_loop() is loop:
+                loop.remove_reader(fd)
+            else:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(loop.remove_reader, fd)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _settle(waiter: Waiter, error: BaseException | None) -> None:
+    """Resolve a caller's future from whichever thread or loop read its ack."""
+    if isinstance(waiter, asyncio.Future):
+        loop = waiter.get_loop()
+        if loop.is_closed():
+            return
+        if _running_loop() is loop:
+            _settle_async(waiter, error)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_settle_async, waiter, error)
+        return
+    if not waiter.set_running_or_notify_cancel():
+        return
+    if error is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(error)
+
+
+def _settle_async(waiter: asyncio.Future[None], error: BaseException | None) -> None:
+    if waiter.done():  # cancelled: the request went away
+        return
+    if error is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(error)
 
 
 def serve(rows: Connection, acks: Connection) -> None:

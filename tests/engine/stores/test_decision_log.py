@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -217,5 +218,40 @@ def test_a_killed_writer_process_fails_its_decisions_and_is_replaced(tmp_path: P
         decision_log.log(record)
         assert writer._child is not first
         assert decision_log.get(record.decision_id) == record
+    finally:
+        decision_log.close()
+
+
+def test_process_writer_acks_follow_the_caller(tmp_path: Path) -> None:
+    """Acks are read by the event loop that logs; a closed loop hands over to the next
+    loop or to a thread; a child killed under a loop is replaced as well."""
+    decision_log = SqlDecisionLog(f"sqlite:///{tmp_path / 'd.db'}", writer="process")
+    writer = decision_log._writer
+    assert isinstance(writer, ProcessGroupCommitWriter)
+    records = [decision(f"C{i}") for i in range(60)]
+
+    async def burst(chunk: list[DecisionRecord]) -> None:
+        await asyncio.gather(*(decision_log.log_async(r) for r in chunk))
+
+    try:
+        asyncio.run(burst(records[:20]))
+        assert writer._child is not None
+        assert writer._child.reader == "loop"
+        asyncio.run(burst(records[20:40]))  # a new loop takes over from the closed one
+        for record in records[40:50]:
+            decision_log.log(record)  # no loop at all: a thread takes over
+        assert writer._child.reader == "thread"
+
+        async def killed_then_recovered() -> None:
+            child = writer._child
+            assert child is not None
+            child.process.kill()
+            await asyncio.to_thread(child.process.wait, 10)
+            with contextlib.suppress(DecisionLogUnavailable):
+                await decision_log.log_async(decision())
+            await burst(records[50:])
+
+        asyncio.run(killed_then_recovered())
+        assert all(decision_log.get(r.decision_id) == r for r in records)
     finally:
         decision_log.close()
