@@ -71,20 +71,9 @@ OFFSET_PARAMS = BoostingParams(
     max_rounds=1000,
     early_stopping_rounds=50,
 )
-# The per-action stages sit on top of the shared stage and see only one action's treated
-# customers (~8k on the 200k book), whose effects live in small groups (the 15 % with late
-# payments, single-product motor customers). Three-leaf trees (one or two splits each) with
-# a smaller leaf floor can isolate such a group; the heavier L2 penalty keeps their leaf
-# values small. Against the shared parameters above, averaged over 5 CV seeds on two books
-# (bench/results/train.md, 2026-11-23): bundle_discount +0.010 / +0.025 and payment_plan
-# +0.006 / +0.038 in effect-Qini ratio, no other action lower by more than 0.006.
-OFFSET_ACTION_PARAMS = BoostingParams(
-    num_leaves=3,
-    min_data_in_leaf=200,
-    lambda_l2=50.0,
-    max_rounds=1000,
-    early_stopping_rounds=50,
-)
+# The offset learner's per-action stages are additive ridge logistic models
+# (training/models/additive.py) since 2026-11-23; three-leaf trees (3 leaves, 200 rows per
+# leaf, L2 50) found the small-group effects less well (bench/results/train.md).
 OFFSET_FOLDS = 5
 # Distillation targets are smooth: a few large trees at a high learning rate reproduce them
 # (correlation > 0.99 with the ensemble, measured) and keep batch scoring fast, since every

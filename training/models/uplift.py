@@ -11,14 +11,17 @@ on every action, on two books):
   customers, so shared effects (contact itself) are learned from every customer.
 - an **offset learner** in log-odds space. The no-action response ``μ0`` is the churn model,
   fitted on the large untreated pool (campaign customers who got an action are not in it,
-  so on them it is out of sample). Boosting on the treated customers then *starts* from
-  ``logit μ0(x)`` (LightGBM ``init_score``), so its trees learn only the action's shift of
-  the log-odds, under the binomial likelihood: first a **shared stage** over every treated
-  customer (what being contacted at all does, learned from all actions' customers), then
-  one **stage per action** on top of it (what this action does beyond that). Each stage
-  fits its constant shift exactly (one-parameter logistic regression with offset), then
-  adds small, strongly regularised trees whose number is chosen by 5-fold cross-validation,
-  so an action without detectable heterogeneity keeps its constant. Uplift = ``μ0(x) −
+  so on them it is out of sample). Both of its stages *start* from ``logit μ0(x)``, so they
+  learn only the action's shift of the log-odds, under the binomial likelihood: first a
+  **shared stage** over every treated customer (what being contacted at all does, learned
+  from all actions' customers): the constant shift fitted exactly (one-parameter logistic
+  regression with offset), then small, strongly regularised LightGBM trees (``init_score``)
+  whose number is chosen by 5-fold cross-validation; then one **stage per action** on top
+  of it (what this action does beyond that): a ridge-penalised *additive* logistic
+  regression (training/models/additive.py; penalty by 5-fold CV). Per-action effects sit
+  on small groups of one action's ~8k treated customers; three-leaf boosted trees found
+  them less well (bench/results/train.md, 2026-11-23: bundle_discount +0.03, payment_plan
+  +0.06 in effect-Qini ratio, averaged over two books and two seeds). Uplift = ``μ0(x) −
   expit(logit μ0(x) + shift(x))``: calibrated in log-odds by construction, up to the
   sampling noise of the treated outcomes (about ±0.004 in an action's average effect with
   8k treated customers: no learner can do better than the data on that).
@@ -42,9 +45,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import expit
 
+from training.models.additive import AdditiveBasis, AdditiveStage, fit_additive_stage
 from training.models.boosting import (
     DISTILL_PARAMS,
-    OFFSET_ACTION_PARAMS,
     OFFSET_PARAMS,
     S_LEARNER_PARAMS,
     BoostingParams,
@@ -57,8 +60,8 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 METHOD = (
-    "S-learner + log-odds offset learner (shared contact stage, then per action) average, "
-    "distilled per action (LightGBM)"
+    "S-learner + log-odds offset learner (shared contact stage: LightGBM; per action: "
+    "ridge additive logistic) average, distilled per action (LightGBM)"
 )
 S_LEARNER_WEIGHT = 0.5
 """Weight of the S-learner in the distillation target; the offset learner has the rest."""
@@ -139,7 +142,7 @@ class OffsetUplift:
     """The offset learner: a shared contact stage and one stage per action on top of it."""
 
     shared: OffsetStage
-    actions: dict[str, OffsetStage]
+    actions: dict[str, AdditiveStage]
 
     def uplift(self, x: FloatArray, mu0: FloatArray) -> dict[str, FloatArray]:
         """Per action, ``μ0 − expit(logit μ0 + shared + action shift)`` for rows ``x``."""
@@ -160,16 +163,14 @@ def fit_offset_uplift(
         data.x[treated], data.y[treated], base[treated], data.categorical, seed + 50
     )
     contacted = base + shared.shift(data.x)
+    # One basis for every action (fitted on all treated rows), so the actions' stages read
+    # the features through the same columns.
+    basis = AdditiveBasis.fit(data.x[treated], data.categorical)
     stages = {}
     for i, action in enumerate(actions, start=1):
         rows = data.arm == action
-        stages[action] = fit_offset_stage(
-            data.x[rows],
-            data.y[rows],
-            contacted[rows],
-            data.categorical,
-            seed + 50 + i,
-            OFFSET_ACTION_PARAMS,
+        stages[action] = fit_additive_stage(
+            basis, data.x[rows], data.y[rows], contacted[rows], seed + 50 + i
         )
     return OffsetUplift(shared, stages)
 

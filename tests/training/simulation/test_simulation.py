@@ -205,14 +205,22 @@ def test_diff_after_a_min_score_change_drops_exactly_the_low_scores(
     old = _unbounded(tmp_path)
     simulation = simulate(old, sim_frame, sim_bundle, OPTIONS)
     engine = simulation.policy(ENGINE)
-    score = simulation.matrices.batch.score[:, 0]
-    threshold = float(np.nanmedian(score[engine.chosen >= 0]))
+    batch = simulation.matrices.batch
+    given = engine.chosen >= 0
+    # The engine gives each customer the candidate of highest *value*, not of highest
+    # score: what a higher min_score removes is the chosen candidate's own score.
+    rank = np.argmax(batch.slots == engine.chosen[:, None], axis=1)
+    chosen_score = np.where(given, batch.score[np.arange(len(rank)), rank], np.nan)
+    threshold = float(np.nanmedian(chosen_score[given]))
     new = _unbounded(tmp_path, (r"min_score: 0\n", f"min_score: {threshold}\n"))
     result = diff_rule_sets(old, new, sim_frame, sim_bundle, OPTIONS)
-    expected = (engine.chosen >= 0) & (score <= threshold)
+    expected = given & (chosen_score <= threshold)
     assert expected.any()
     assert np.array_equal(result.old != result.new, expected)
-    assert (result.new[expected] == "none").all()
+    scores = np.where(batch.slots >= 0, np.nan_to_num(batch.score, nan=-np.inf), -np.inf)
+    another_passes = (scores > threshold).any(axis=1)
+    assert (result.new[expected & ~another_passes] == "none").all()
+    assert (result.new[expected & another_passes] != "none").all()
 
 
 def test_a_book_without_truth_reports_model_figures_only(
