@@ -54,7 +54,8 @@ class Metrics:
 
 
 class RuntimeCollector(Collector):
-    """Model and rule-set versions and the reason-code cache, read at scrape time."""
+    """Model and rule-set versions, the reason-code cache and the decision log's commits,
+    read at scrape time."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -79,6 +80,12 @@ class RuntimeCollector(Collector):
         cache.add_metric(["hit"], runtime.service.scorer.hits)
         cache.add_metric(["miss"], runtime.service.scorer.misses)
         yield cache
+        yield CounterMetricFamily(
+            "retention_decision_log_commits",
+            "Group-commit transactions of the decision log (decisions per commit: "
+            "retention_decisions_total / this).",
+            value=runtime.stores.decisions.batches,
+        )
 
 
 class LatencyMiddleware:

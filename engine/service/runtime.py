@@ -164,6 +164,7 @@ class Runtime:
             except RetentionError as error:
                 components[name] = {"status": "unavailable", "error": error.message}
         components["decision_log"]["durability"] = self.stores.decisions.durability
+        components["decision_log"]["writer"] = self.stores.decisions.writer
         log_ok = components["decision_log"]["status"] == "ok"
         degraded = any(c["status"] != "ok" for c in components.values())
         return {

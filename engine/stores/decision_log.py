@@ -46,10 +46,22 @@ default). It survives a crash of this service, not of the database server or the
 A documented opt-in, never the default."""
 
 
+Writer = Literal["process", "thread"]
+"""Where the group commit runs. ``process`` (the service's default): a child process with
+its own connection, so inserts and commits never hold the service's interpreter lock.
+``thread``: a thread of this process (commands, tests, tools: no child to start)."""
+
+
 class DecisionLog(Protocol):
     """Where decisions and their outcomes are recorded."""
 
     durability: Durability
+    writer: Writer
+
+    @property
+    def batches(self) -> int:
+        """Group-commit transactions so far (decisions per transaction = load / batches)."""
+        ...
 
     def log(self, decision: DecisionRecord) -> None:
         """Return once the decision is committed; raise if it could not be."""
@@ -163,12 +175,6 @@ class RowInserter:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-Writer = Literal["process", "thread"]
-"""Where the group commit runs. ``process`` (the service's default): a child process with
-its own connection, so inserts and commits never hold the service's interpreter lock.
-``thread``: a thread of this process (commands, tests, tools: no child to start)."""
 
 
 class SqlDecisionLog:

@@ -285,21 +285,32 @@ def test_renewal_batch_answers_each_item_with_its_own_errors(
     assert embedded.post("/v1/renewals/check:batch", too_many).status_code == 422
 
 
-def test_health_readiness_versions_metrics_and_openapi(embedded: Service) -> None:
+def test_health_readiness_versions_metrics_and_openapi(
+    embedded: Service, trained: Prepared
+) -> None:
     assert embedded.get("/healthz").json() == {"status": "ok"}
     ready = embedded.get("/readyz").json()
     assert ready["ready"] is True
     assert set(ready["components"]) == {"model", "rules", "features", "counters", "decision_log"}
     assert ready["components"]["decision_log"]["durability"] == "flush"  # on disk by default
+    assert ready["components"]["decision_log"]["writer"] == "process"  # off the GIL
     versions = embedded.get("/v1/admin/versions", token="dev").json()
     assert versions["model"] == "retention-bundle/1"
     embedded.post("/v1/decisions", {"customer_id": "NOBODY", "channel": "web"})
+    decide(embedded, str(book(trained)["customer_id"].iloc[11]), "web")  # logged
     metrics = embedded.get("/metrics").text
     assert (
         'retention_request_seconds_bucket{le="0.005",method="POST",route="/v1/decisions"' in metrics
     )
     assert "retention_live_info" in metrics
     assert "retention_reason_cache_total" in metrics
+    commits = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("retention_decision_log_commits_total ")
+    ]
+    assert commits, "decision log commits missing from /metrics"
+    assert float(commits[0].split()[1]) >= 1  # the decisions made above were committed
     schema = embedded.get("/openapi.json").json()
     for path in ("/v1/decisions", "/v1/decisions/{decision_id}/outcome", "/v1/renewals/check",
                  "/v1/renewals/check:batch", "/v1/admin/versions", "/v1/admin/rules/reload",
