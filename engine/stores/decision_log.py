@@ -318,6 +318,8 @@ class SqlDecisionLog:
                 connection.execute(select(1))
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from exc
+        if isinstance(self._writer, ProcessGroupCommitWriter):
+            self._writer.ping()
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, close connections (idempotent)."""

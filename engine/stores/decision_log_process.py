@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -77,6 +78,15 @@ class _Child:
     reader: Literal["thread", "loop"] | None = None
     loop: asyncio.AbstractEventLoop | None = None
 
+    def stopped(self) -> str:
+        code = self.process.poll()
+        return "still stopping" if code is None else f"exit code {code}"
+
+
+RESTART_INTERVAL_S = 1.0
+"""At most one new child per interval: a child that cannot start (a broken install, a bad
+URL) must not be respawned for every decision. Decisions in between fail at once (503)."""
+
 
 class ProcessGroupCommitWriter:
     """``GroupCommitWriter``'s interface, with the batches written by a child process."""
@@ -88,6 +98,7 @@ class ProcessGroupCommitWriter:
         self._closed = False
         self._child: _Child | None = None
         self._retired_batches = 0  # committed by children that have stopped
+        self._started_at = 0.0
         with self._lock:
             self._child = self._start()
 
@@ -110,10 +121,34 @@ class ProcessGroupCommitWriter:
         finally:
             os.close(rows_read)  # the child's ends: closing ours lets either side see EOF
             os.close(acks_write)
+        self._started_at = time.monotonic()
         rows = Connection(rows_write, readable=False)
         acks = Connection(acks_read, writable=False)
-        rows.send(self._config)
+        with contextlib.suppress(OSError):  # died at once: noticed at the first row
+            rows.send(self._config)
         return _Child(process, rows, acks)
+
+    def _replace(self, child: _Child | None) -> _Child:
+        """Under the lock: a live child, starting a new one if ``child`` stopped (at most
+        once per ``RESTART_INTERVAL_S``; ``DecisionLogUnavailable`` meanwhile)."""
+        if child is not None and child.alive:
+            return child
+        if child is not None:
+            if time.monotonic() - self._started_at < RESTART_INTERVAL_S:
+                raise DecisionLogUnavailable(
+                    f"decision log: the writer process stopped ({child.stopped()}); "
+                    f"restarting it in under {RESTART_INTERVAL_S:.0f} s"
+                )
+            self._retired_batches += child.batches
+            _reap(child.process)
+        self._child = self._start()
+        return self._child
+
+    def ping(self) -> None:
+        """Readiness: a live writer process (a stopped one is restarted here too)."""
+        with self._lock:
+            if not self._closed:
+                self._replace(self._child)
 
     def submit(self, row: Row) -> Future[None]:
         """Send a row to the child; the future resolves once it is committed (or fails)."""
@@ -132,11 +167,11 @@ class ProcessGroupCommitWriter:
         with self._lock:  # one writer on the pipe at a time; no row behind the stop marker
             if self._closed:
                 raise RuntimeError("the decision log is closed")
-            child = self._child
-            if child is None or not child.alive:
-                if child is not None:
-                    self._retired_batches += child.batches
-                child = self._child = self._start()
+            try:
+                child = self._replace(self._child)
+            except DecisionLogUnavailable as restarting:
+                _settle(future, restarting)
+                return
             self._ensure_reader(child, loop)
             sequence = next(self._sequence)
             child.pending[sequence] = future
@@ -145,8 +180,8 @@ class ProcessGroupCommitWriter:
             except (OSError, ValueError) as exc:  # the child is gone; the next row restarts
                 child.pending.pop(sequence, None)
                 child.alive = False
-                error = DecisionLogUnavailable(f"decision log: writer process unreachable: {exc}")
-                _settle(future, error)
+                gone = DecisionLogUnavailable(f"decision log: writer process unreachable: {exc}")
+                _settle(future, gone)
 
     def _ensure_reader(self, child: _Child, loop: asyncio.AbstractEventLoop | None) -> None:
         """Called under the lock: make sure someone reads ``child``'s acks."""
@@ -250,6 +285,15 @@ class ProcessGroupCommitWriter:
             else:
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(loop.remove_reader, fd)
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Collect a stopped child's exit status (its pipes are closed: it is exiting)."""
+    try:
+        process.wait(0.5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,11 @@ import pytest
 
 from engine.errors import RetentionError
 from engine.stores.decision_log import SqlDecisionLog, Writer
-from engine.stores.decision_log_process import ProcessGroupCommitWriter
+from engine.stores.decision_log_process import (
+    RESTART_INTERVAL_S,
+    ProcessGroupCommitWriter,
+    WriterConfig,
+)
 from engine.stores.decision_log_schema import DecisionRecord, metadata
 from engine.stores.decision_log_writer import GroupCommitWriter
 from engine.stores.errors import DecisionLogUnavailable, DecisionNotFound, OutcomeConflict
@@ -214,6 +219,7 @@ def test_a_killed_writer_process_fails_its_decisions_and_is_replaced(tmp_path: P
         except DecisionLogUnavailable as error:
             failed = error
         assert failed is None or "writer process" in str(failed)
+        time.sleep(RESTART_INTERVAL_S)  # this child was killed young: restarts are spaced
         record = decision()
         decision_log.log(record)
         assert writer._child is not first
@@ -249,9 +255,32 @@ def test_process_writer_acks_follow_the_caller(tmp_path: Path) -> None:
             await asyncio.to_thread(child.process.wait, 10)
             with contextlib.suppress(DecisionLogUnavailable):
                 await decision_log.log_async(decision())
+            await asyncio.sleep(RESTART_INTERVAL_S)
             await burst(records[50:])
 
         asyncio.run(killed_then_recovered())
         assert all(decision_log.get(r.decision_id) == r for r in records)
     finally:
         decision_log.close()
+
+
+def test_a_writer_that_cannot_start_is_not_respawned_for_every_decision(tmp_path: Path) -> None:
+    # A URL the parent accepts but the child cannot use: every child stops at once.
+    config = WriterConfig("oracle://nowhere/db", "flush", 8, 0.0)
+    writer = ProcessGroupCommitWriter(config)
+    try:
+        first = writer.submit({"n": 1})
+        with pytest.raises(DecisionLogUnavailable, match="writer process"):
+            first.result(timeout=30)
+        spawned = writer._child
+        # Within the restart interval: refused at once, no new process.
+        with pytest.raises(DecisionLogUnavailable, match="restarting it"):
+            writer.submit({"n": 2}).result(timeout=1)
+        with pytest.raises(DecisionLogUnavailable, match="restarting it"):
+            writer.ping()
+        assert writer._child is spawned
+        time.sleep(RESTART_INTERVAL_S + 0.1)
+        writer.ping()  # one new attempt, which will stop again
+        assert writer._child is not spawned
+    finally:
+        writer.close()
