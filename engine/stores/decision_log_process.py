@@ -23,7 +23,7 @@ import functools
 import itertools
 import logging
 import os
-import queue
+import pickle
 import signal
 import subprocess
 import sys
@@ -32,7 +32,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Literal
+from typing import Any, Literal
 
 from engine.errors import RetentionError
 from engine.stores.decision_log_writer import GroupCommitWriter, Row
@@ -125,7 +125,7 @@ class ProcessGroupCommitWriter:
         rows = Connection(rows_write, readable=False)
         acks = Connection(acks_read, writable=False)
         with contextlib.suppress(OSError):  # died at once: noticed at the first row
-            rows.send(self._config)
+            _send(rows, self._config)
         return _Child(process, rows, acks)
 
     def _replace(self, child: _Child | None) -> _Child:
@@ -176,7 +176,7 @@ class ProcessGroupCommitWriter:
             sequence = next(self._sequence)
             child.pending[sequence] = future
             try:
-                child.rows.send((sequence, row))
+                _send(child.rows, (sequence, row))
             except (OSError, ValueError) as exc:  # the child is gone; the next row restarts
                 child.pending.pop(sequence, None)
                 child.alive = False
@@ -211,7 +211,7 @@ class ProcessGroupCommitWriter:
     def _read_acks(self, child: _Child) -> None:
         while True:
             try:
-                message: tuple[int, list[Ack]] = child.acks.recv()
+                message: tuple[int, list[Ack]] = _receive(child.acks)
             except (EOFError, OSError):
                 break
             self._acknowledge(child, message)
@@ -221,7 +221,7 @@ class ProcessGroupCommitWriter:
         """The event loop's reader callback: every ack message waiting on the pipe."""
         try:
             while child.acks.poll():
-                self._acknowledge(child, child.acks.recv())
+                self._acknowledge(child, _receive(child.acks))
         except (EOFError, OSError):
             if child.loop is not None and not child.loop.is_closed():
                 child.loop.remove_reader(child.acks.fileno())
@@ -269,7 +269,7 @@ class ProcessGroupCommitWriter:
             return
         if child.alive:
             with contextlib.suppress(OSError, ValueError):
-                child.rows.send(None)  # the stop marker, behind every row sent
+                _send(child.rows, None)  # the stop marker, behind every row sent
         try:
             child.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -333,68 +333,63 @@ def _settle_async(waiter: asyncio.Future[None], error: BaseException | None) -> 
 
 
 def serve(rows: Connection, acks: Connection) -> None:
-    """The child: rows in, one ``GroupCommitWriter`` on its own connection, acks out."""
+    """The child: rows in, one ``GroupCommitWriter`` on its own connection, acks out.
+
+    This thread receives rows and queues them; the writer thread commits each batch and
+    sends its acknowledgements itself, so a decision's commit crosses one thread hand-off
+    in the child, not two."""
     # The service stops its children itself, after its last request is logged; a Ctrl-C
     # sent to the whole process group must not kill the writer first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from engine.stores.decision_log import RowInserter
 
-    config: WriterConfig = rows.recv()
+    config: WriterConfig = _receive(rows)
     inserter = RowInserter(config.url, durability=config.durability)
-    done: queue.SimpleQueue[Ack | None] = queue.SimpleQueue()
+    ready: list[Ack] = []  # touched on the writer thread only (callbacks and on_batch)
+
+    def acknowledge(sequence: int, future: Future[None]) -> None:
+        error = future.exception()
+        ready.append((sequence, None if error is None else (type(error).__name__, str(error))))
+
+    def send_acks() -> None:
+        if ready:
+            message = (writer.batches, ready.copy())
+            ready.clear()
+            with contextlib.suppress(OSError, ValueError):  # the service is gone
+                acks.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
     writer = GroupCommitWriter(
         inserter.insert,
         max_batch=config.max_batch,
         max_wait_s=config.max_wait_s,
         on_error=inserter.describe,
         is_row_error=inserter.is_row_error,
+        on_batch=send_acks,
     )
-
-    def acknowledge(sequence: int, future: Future[None]) -> None:
-        error = future.exception()
-        done.put((sequence, None if error is None else (type(error).__name__, str(error))))
-
-    def receive() -> None:
-        while True:
-            try:
-                item = rows.recv()
-            except (EOFError, OSError):  # the service is gone: commit what came, stop
-                item = None
-            if item is None:
-                writer.close()
-                done.put(None)
-                return
-            sequence, row = item
-            writer.submit(row).add_done_callback(functools.partial(acknowledge, sequence))
-
-    threading.Thread(target=receive, name="decision-log-rows", daemon=True).start()
-    stopping = False
-    while not stopping:
-        # One message per batch of confirmations: whatever has completed by now.
-        first = done.get()
-        batch: list[Ack] = []
-        for item in itertools.chain([first], _drain(done)):
-            if item is None:
-                stopping = True
-            else:
-                batch.append(item)
-        if batch:
-            try:
-                acks.send((writer.batches, batch))
-            except (OSError, ValueError):
-                break
+    while True:
+        try:
+            item: tuple[int, Row] | None = _receive(rows)
+        except (EOFError, OSError):  # the service is gone: commit what came, stop
+            item = None
+        if item is None:
+            break
+        sequence, row = item
+        future: Future[None] = Future()
+        future.add_done_callback(functools.partial(acknowledge, sequence))
+        writer.submit(row, future)
+    writer.close()  # commits (and acknowledges) what was queued
     inserter.close()
     acks.close()
 
 
-def _drain(items: queue.SimpleQueue[Ack | None]) -> list[Ack | None]:
-    drained: list[Ack | None] = []
-    while True:
-        try:
-            drained.append(items.get_nowait())
-        except queue.Empty:
-            return drained
+def _send(connection: Connection, message: object) -> None:
+    # Plain pickle, not Connection.send's ForkingPickler: the same bytes, fewer µs.
+    connection.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(connection: Connection) -> Any:
+    return pickle.loads(connection.recv_bytes())
 
 
 if __name__ == "__main__":

@@ -42,12 +42,14 @@ class GroupCommitWriter:
         on_error: Callable[[Exception], Exception] = lambda exc: exc,
         is_row_error: Callable[[Exception], bool] = lambda exc: True,
         name: str = "decision-log-writer",
+        on_batch: Callable[[], None] | None = None,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
         self._on_error = on_error
         self._is_row_error = is_row_error
+        self._on_batch = on_batch  # called on the writer thread after each batch settles
         self._queue: queue.SimpleQueue[tuple[Row, Future[None]] | object] = queue.SimpleQueue()
         self._closed = False
         self._close_lock = threading.Lock()
@@ -55,9 +57,10 @@ class GroupCommitWriter:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, row: Row) -> Future[None]:
-        """Queue a row; the future resolves once it is committed (or fails)."""
-        future: Future[None] = Future()
+    def submit(self, row: Row, future: Future[None] | None = None) -> Future[None]:
+        """Queue a row; the future resolves once it is committed (or fails). A future made
+        by the caller may carry done-callbacks already: they then run on the writer thread."""
+        future = Future() if future is None else future
         with self._close_lock:  # no row may slip in behind the stop marker
             if self._closed:
                 raise RuntimeError("the decision log is closed")
@@ -97,6 +100,8 @@ class GroupCommitWriter:
                     break
                 batch.append(item)
             self._commit(batch)  # type: ignore[arg-type]
+            if self._on_batch is not None:
+                self._on_batch()
 
     def _commit(self, batch: list[tuple[Row, Future[None]]]) -> None:
         live = [(row, f) for row, f in batch if f.set_running_or_notify_cancel()]
