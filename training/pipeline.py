@@ -123,6 +123,7 @@ def train(
             config.min_action_rows,
             config.min_action_events,
             progress,
+            price_mu0=price_responses(table, spec, train_rows, churn),
         )
         skipped.update({f"uplift__{a}": reason for a, reason in fit.skipped.items()})
         if fit.models:
@@ -171,3 +172,27 @@ def train(
     if value is not None:
         notes.append(f"value: {value_note}")
     return TrainResult(bundle, evaluation, test, params, notes)
+
+
+def price_responses(
+    table: ContractTable, spec: FeatureSpec, rows: npt.NDArray[np.bool_], churn: lgb.Booster
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Per price action the contract declares, the churn model's (uncalibrated, like the
+    uplift learners' μ0) probability for ``rows`` at the premium that action would offer."""
+    treatment = table.contract.roles.treatment
+    premium_column = table.column_for("premium")
+    proposed_column = table.column_for("proposed_premium")
+    if treatment is None or premium_column is None or proposed_column is None:
+        return {}
+    frame = table.frame.loc[rows]
+    premium = frame[premium_column].to_numpy(dtype=np.float64)
+    proposed = frame[proposed_column].to_numpy(dtype=np.float64)
+    out = {}
+    for action, change in treatment.prices.items():
+        if change.freeze:
+            offered = np.minimum(proposed, premium)
+        else:
+            offered = proposed * (1.0 - float(change.discount or 0.0))
+        x = build_matrix(frame, spec, offered_premium=offered)
+        out[action] = np.asarray(churn.predict(x), dtype=np.float64)
+    return out

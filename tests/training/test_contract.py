@@ -188,6 +188,32 @@ def test_insurance_contract_validates_the_book_columns() -> None:
     assert table.has_role("segment")
 
 
+def test_insurance_contract_declares_its_price_actions() -> None:
+    treatment = load_contract(INSURANCE).roles.treatment
+    assert treatment is not None
+    assert treatment.prices["loyalty_discount_10"].discount == 0.10
+    assert treatment.prices["premium_freeze"].freeze is True
+    assert "bundle_discount" not in treatment.prices
+
+
+@pytest.mark.parametrize(
+    ("prices", "message"),
+    [
+        ("{loyalty_discount_5: {discount: 1.5}}", "less than 1"),
+        ("{loyalty_discount_5: {}}", "either a discount"),
+        ("{loyalty_discount_5: {discount: 0.1, freeze: true}}", "either a discount"),
+        ("{coupon: {discount: 0.1}}", "roles.treatment.prices.coupon: not one of the values"),
+    ],
+)
+def test_bad_price_actions_are_refused(tmp_path: Path, prices: str, message: str) -> None:
+    text = INSURANCE.read_text(encoding="utf-8")
+    start = text.index("    prices:")
+    end = text.index("  segment: segment")
+    edited = text[:start] + f"    prices: {prices}\n" + text[end:]
+    error = contract_refusal(tmp_path, edited)
+    assert message in str(error)
+
+
 def test_insurance_contract_accepts_the_synthetic_generator() -> None:
     from training.synth import generate_book
 

@@ -150,11 +150,28 @@ ColumnSpec = Annotated[
 Kind = Literal["float", "integer", "boolean", "categorical", "string"]
 
 
+class PriceChange(_Strict):
+    """What a price action does to the renewal premium: a discount off the offered premium,
+    or a freeze at the current premium (never above it)."""
+
+    discount: float | None = Field(None, gt=0, lt=1)
+    freeze: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> PriceChange:
+        if (self.discount is None) == (not self.freeze):
+            raise ValueError("a price change is either a discount (0-1) or freeze: true")
+        return self
+
+
 class TreatmentRole(_Strict):
-    """The campaign arm of each customer; a missing value means "not in the campaign"."""
+    """The campaign arm of each customer; a missing value means "not in the campaign".
+    ``prices``: the arms that change the renewal premium, and how; their uplift also
+    draws on the churn model's response to that price change (training/models/uplift.py)."""
 
     column: str
     control: str = "control"
+    prices: dict[str, PriceChange] = Field(default_factory=dict)
 
 
 class Roles(_Strict):
@@ -307,6 +324,14 @@ def _check(contract: Contract) -> list[str]:
                 f"roles.treatment.control: {roles.treatment.control!r} is not one of "
                 f"the values of column {treatment!r}"
             )
+        for action in roles.treatment.prices:
+            if values is not None and action not in values:
+                problems.append(
+                    f"roles.treatment.prices.{action}: not one of the values of column "
+                    f"{treatment!r}"
+                )
+        if roles.treatment.prices and (roles.premium is None or roles.proposed_premium is None):
+            problems.append("roles.treatment.prices: needs the premium and proposed_premium roles")
     return problems
 
 

@@ -16,6 +16,7 @@ from training.models.boosting import (
     split_mask,
 )
 from training.models.uplift import (
+    PRICE_RESPONSE_WEIGHT,
     UpliftData,
     constant_shift,
     fit_offset_uplift,
@@ -157,3 +158,24 @@ def test_logit_is_finite_at_the_edges() -> None:
     values = logit(np.array([0.0, 0.5, 1.0]))
     assert np.all(np.isfinite(values))
     assert values[1] == 0.0
+
+
+def test_a_price_action_blends_in_the_churn_models_price_response(campaign: UpliftData) -> None:
+    """Half of a price action's uplift is the churn model's response to its price change
+    (``price_mu0``: μ0 at the action's premium); other actions are untouched."""
+    _, churn = _churn_model(campaign, seed=4)
+
+    def mu0(x: FloatArray) -> FloatArray:
+        return np.asarray(churn.predict(x), np.float64)
+
+    cheaper = mu0(campaign.x) - 0.08  # the offered price lowers churn by 8 points
+    plain = fit_uplift(campaign, mu0, seed=7)
+    priced = fit_uplift(campaign, mu0, seed=7, price_mu0={"persuade": cheaper})
+    fresh = _features(np.random.default_rng(8), 10_000)
+    w = PRICE_RESPONSE_WEIGHT
+    before = {a: np.asarray(m.predict(fresh), np.float64) for a, m in plain.models.items()}
+    after = {a: np.asarray(m.predict(fresh), np.float64) for a, m in priced.models.items()}
+    expected = (1 - w) * before["persuade"].mean() + w * 0.08
+    assert after["persuade"].mean() == pytest.approx(expected, abs=0.005)
+    assert np.corrcoef(after["persuade"], before["persuade"])[0, 1] > 0.95  # ranking kept
+    assert np.array_equal(after["remind"], before["remind"])
