@@ -21,7 +21,7 @@ from engine.stores.counters_redis import RedisCounterStore
 from engine.stores.errors import CounterStoreUnavailable
 from engine.stores.features import Features, FeatureStore
 from engine.stores.features_redis import RedisFeatureStore
-from engine.stores.redis_connection import redis_error_text, redis_errors
+from engine.stores.redis_connection import redis_error_text
 
 _E = TypeVar("_E", FeatureStoreUnavailable, CounterStoreUnavailable)
 
@@ -71,17 +71,16 @@ def _joint(features: RedisFeatureStore, counters: RedisCounterStore) -> Reader:
 
     def read(customer_id: str, now: float, window_s: float) -> CustomerRead:
         try:
-            with redis_errors(FeatureStoreUnavailable, "feature store"):
-                pipe = client.pipeline(transaction=False)
-                pipe.hgetall(features.key(customer_id))
-                counters.queue_history(pipe, customer_id, now=now, window_s=window_s)
-                # A command's own error comes back as its reply; a lost connection raises.
-                raw, members, declined = pipe.execute(raise_on_error=False)
-        except FeatureStoreUnavailable as error:
-            counter_error = CounterStoreUnavailable(
-                error.message.replace("feature store", "counter store", 1)
+            pipe = client.pipeline(transaction=False)
+            pipe.hgetall(features.key(customer_id))
+            counters.queue_history(pipe, customer_id, now=now, window_s=window_s)
+            # A command's own error comes back as its reply; a lost connection raises.
+            raw, members, declined = pipe.execute(raise_on_error=False)
+        except redis.RedisError as error:  # both stores are unreachable alike
+            return CustomerRead(
+                _failed(FeatureStoreUnavailable, "feature store", error),
+                _failed(CounterStoreUnavailable, "counter store", error),
             )
-            return CustomerRead(error, counter_error)
         stored: Features | FeatureStoreUnavailable | None
         if isinstance(raw, redis.RedisError):
             stored = _failed(FeatureStoreUnavailable, "feature store", raw)
@@ -99,4 +98,5 @@ def _joint(features: RedisFeatureStore, counters: RedisCounterStore) -> Reader:
 
 
 def _failed(kind: type[_E], what: str, error: redis.RedisError) -> _E:
+    # The same text ``redis_errors`` gives a store's own read (never the URL).
     return kind(f"{what}: {redis_error_text(error)}")

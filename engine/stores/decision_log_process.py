@@ -4,12 +4,13 @@ The thread writer (``GroupCommitWriter``) shares the interpreter lock with the r
 Under load its inserts and commits held the lock ~0.35 ms per decision, and every request
 thread that released the lock for a Redis round trip then waited for the writer to hand it
 back (bench/results/service.md). Here the same ``GroupCommitWriter`` runs in a child
-process with its own database connection; the service sends each row down a pipe and a
-small reader thread resolves the caller's future when the child reports the commit. The
-parent's share per decision is one pickle and one pipe write.
+process with its own database connection; the service sends each row down a pipe and
+resolves the caller's future when the child reports the commit: the event loop reads those
+reports itself (``submit_async``), or a small reader thread does for callers without a loop
+(``submit``). The parent's share per decision is one pickle and one pipe write.
 
-Nothing changes for callers: ``submit(row)`` returns a future that resolves once the row is
-committed (or fails with the same errors as in-process). If the child dies, the decisions
+Nothing changes for callers: the future resolves once the row is committed (or fails with
+the same errors as in-process). If the child dies, the decisions
 it had not acknowledged fail (they may or may not be committed: the caller gets an error,
 so no answer is ever returned without its log row) and the next ``submit`` starts a new
 child: the log recovers by itself. ``close`` lets the child commit what it was sent.
@@ -342,10 +343,10 @@ def serve(rows: Connection, acks: Connection) -> None:
     # sent to the whole process group must not kill the writer first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from engine.stores.decision_log import RowInserter
+    from engine.stores.decision_log import RowInserter, make_engine
 
     config: WriterConfig = _receive(rows)
-    inserter = RowInserter(config.url, durability=config.durability)
+    inserter = RowInserter(make_engine(config.url, durability=config.durability))
     ready: list[Ack] = []  # touched on the writer thread only (callbacks and on_batch)
 
     def acknowledge(sequence: int, future: Future[None]) -> None:

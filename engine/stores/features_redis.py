@@ -70,15 +70,12 @@ class RedisFeatureStore:
         return decode_hash(raw, self.key(customer_id)) if raw else None
 
     def get_many(self, customer_ids: Sequence[str]) -> list[Features | None]:
-        keys = [self.key(cid) for cid in customer_ids]
         with redis_errors(FeatureStoreUnavailable, "feature store"):
             pipe = self._client.pipeline(transaction=False)
-            for key in keys:
-                pipe.hgetall(key)
+            for cid in customer_ids:
+                pipe.hgetall(self.key(cid))
             answers = pipe.execute()
-        return [
-            decode_hash(raw, key) if raw else None for raw, key in zip(answers, keys, strict=True)
-        ]
+        return [self.decode(raw, cid) for raw, cid in zip(answers, customer_ids, strict=True)]
 
     def put_many(self, records: Iterable[Mapping[str, object]]) -> int:
         """Replace the given customers' records, all in one transaction (small batches)."""
