@@ -135,8 +135,15 @@ def inprocess(bundle: str, book: Path, rows: int) -> None:
             return DecisionInput(cid, "call_center", "cancel_request", "renewal_due")
 
         def prepare(cid: str) -> Prepared:
+            # The in-process stores never suspend: run the coroutine to its end in place,
+            # without an event loop's scheduling in the figure.
             live_now = service.live()
-            return service.prepare_decision(live_now, decision(cid), "agent", "k")
+            step = service.prepare_decision(live_now, decision(cid), "agent", "k")
+            try:
+                step.send(None)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            raise RuntimeError("the in-process decision suspended")
 
         # In-process decision without the log commit (features from the in-process store,
         # scores, reason codes, rules, caps, the answer and its log record built).

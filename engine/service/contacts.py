@@ -22,7 +22,12 @@ from datetime import UTC, datetime
 
 from engine.decision import Candidate, ContactSnapshot, OfferRecord, Reason
 from engine.rules import RuleSet
-from engine.stores.counters import CounterStore, Reservation, StoredContacts
+from engine.stores.counters import (
+    CounterStore,
+    Reservation,
+    ReservationRequest,
+    StoredContacts,
+)
 
 DAY = 86_400.0
 
@@ -75,7 +80,7 @@ class Reserved:
     reasons: tuple[Reason, ...]
 
 
-def reserve_first(
+async def reserve_first(
     counters: CounterStore,
     rules: RuleSet,
     customer_id: str,
@@ -95,7 +100,7 @@ def reserve_first(
         budget = rules.budgets.get(action.budget) if action.budget else None
         cap = action.total_cap
         cost = candidate.cost if math.isfinite(candidate.cost) and candidate.cost > 0 else 0.0
-        result = counters.reserve(
+        request = ReservationRequest(
             customer_id,
             candidate.action_id,
             cost=cost,
@@ -108,6 +113,7 @@ def reserve_first(
             now=stamp,
             cooldown_s=cooldown_s(rules),
         )
+        result = await counters.reserve_async(request)
         if result.ok:
             rest = tuple(candidates[position + 1 :])
             return Reserved((candidate, *rest), result.reservation, tuple(reasons))

@@ -126,13 +126,13 @@ class DecisionService:
         cached = self._cached(request.customer_id, key)
         if cached is not None:
             return cached
-        prepared = self.prepare_decision(live, request, str(group), key)
+        prepared = await self.prepare_decision(live, request, str(group), key)
         return await self.commit(prepared)
 
-    def prepare_decision(
+    async def prepare_decision(
         self, live: Live, request: DecisionInput, group: str, key: str
     ) -> Prepared:
-        read = self.read_customer(live, request.customer_id)
+        read = await self.read_customer(live, request.customer_id)
         found = look_up(read.features, request.customer_id, request.features)
         base: dict[str, Any] = {
             "decision_id": uuid.uuid4().hex,
@@ -159,7 +159,7 @@ class DecisionService:
             degraded.append("counter store unavailable: budgeted actions withheld")
         context = Context(now=live.now, channel=group, intent=request.intent, event=request.event)
         decision = decide(live.rules, request.customer_id, record, scores, context, history)
-        reserved = self.reserve(live, request.customer_id, decision.candidates, counters_up)
+        reserved = await self.reserve(live, request.customer_id, decision.candidates, counters_up)
         if reserved is None:
             degraded.append("counter store unavailable: budgeted actions withheld")
             reserved = without_counters(decision.candidates, live.rules)
@@ -215,17 +215,17 @@ class DecisionService:
 
     # -- renewals ---------------------------------------------------------------------------
 
-    def _renewal(self, live: Live, request: RenewalInput) -> Prepared | Answer:
+    async def _renewal(self, live: Live, request: RenewalInput) -> Prepared | Answer:
         """A computed renewal answer, or the consistent one from the window."""
         group = self.context_values(live.rules, request.channel, request.intent, request.event)
         key = renewal_key(live, request, group)
         cached = self._cached(request.customer_id, key)
         if cached is not None:
             return cached
-        return prepare_renewal(self, live, request, group, key)
+        return await prepare_renewal(self, live, request, group, key)
 
     async def check_renewal(self, request: RenewalInput) -> Answer:
-        prepared = self._renewal(self.live(), request)
+        prepared = await self._renewal(self.live(), request)
         if isinstance(prepared, Prepared):
             return await self.commit(prepared)
         return prepared
@@ -237,7 +237,7 @@ class DecisionService:
         pending: list[tuple[int, Prepared]] = []
         for request in requests:
             try:
-                prepared = self._renewal(live, request)
+                prepared = await self._renewal(live, request)
             except RetentionError as error:
                 results.append(error)
                 continue
@@ -267,10 +267,10 @@ class DecisionService:
             return None
         return None if found is None else {**found, "reused": True}
 
-    def read_customer(self, live: Live, customer_id: str) -> CustomerRead:
+    async def read_customer(self, live: Live, customer_id: str) -> CustomerRead:
         """Stored features and contact history, in one round trip where the stores allow."""
         window_s = history_window_s(live.rules)
-        return self.stores.read_customer(customer_id, live.now.timestamp(), window_s)
+        return await self.stores.read_customer(customer_id, live.now.timestamp(), window_s)
 
     @staticmethod
     def history(read: CustomerRead) -> tuple[ContactSnapshot, bool]:
@@ -279,14 +279,14 @@ class DecisionService:
             return ContactSnapshot(), False
         return snapshot(read.history), True
 
-    def reserve(
+    async def reserve(
         self, live: Live, customer_id: str, candidates: Any, counters_up: bool
     ) -> Reserved | None:
         if not counters_up:
             return None
         try:
             counters = self.stores.counters
-            return reserve_first(counters, live.rules, customer_id, candidates, live.now)
+            return await reserve_first(counters, live.rules, customer_id, candidates, live.now)
         except CounterStoreUnavailable:
             return None
 

@@ -35,12 +35,12 @@ def renewal_key(live: Live, request: RenewalInput, group: str | None) -> str:
     )  # fmt: skip
 
 
-def prepare_renewal(
+async def prepare_renewal(
     service: DecisionService, live: Live, request: RenewalInput, group: str | None, key: str
 ) -> Prepared:
     from engine.service.pipeline import Prepared
 
-    read = service.read_customer(live, request.customer_id)
+    read = await service.read_customer(live, request.customer_id)
     found = look_up(read.features, request.customer_id, request.features)
     base: dict[str, Any] = {
         "decision_id": uuid.uuid4().hex,
@@ -98,7 +98,7 @@ def prepare_renewal(
         Scorer.price_response(live.model, record), context, history,
     )  # fmt: skip
     offers = () if verdict.action is None else (verdict.action,)
-    reserved = service.reserve(live, request.customer_id, offers, counters_up)
+    reserved = await service.reserve(live, request.customer_id, offers, counters_up)
     if reserved is None:
         degraded.append("counter store unavailable: budgeted actions withheld")
         reserved = without_counters(offers, live.rules)

@@ -70,6 +70,32 @@ class Reservation:
 
 
 @dataclass(frozen=True, slots=True)
+class ReservationRequest:
+    """The arguments of ``reserve`` as one value: what ``reserve_async`` takes."""
+
+    customer_id: str
+    action_id: str
+    cost: Decimal | int | float
+    budget_name: str | None
+    budget_limit: Decimal | int | float | None
+    cap_key: str | None
+    cap_limit: int | None
+    contact_window_s: float
+    max_contacts: int | None
+    now: float
+    cooldown_s: float = 0.0
+
+    def take(self, store: CounterStore) -> ReservationResult:
+        """``store.reserve`` with these arguments."""
+        return store.reserve(
+            self.customer_id, self.action_id, cost=self.cost, budget_name=self.budget_name,
+            budget_limit=self.budget_limit, cap_key=self.cap_key, cap_limit=self.cap_limit,
+            contact_window_s=self.contact_window_s, max_contacts=self.max_contacts,
+            now=self.now, cooldown_s=self.cooldown_s,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class ReservationResult:
     """``ok`` with a reservation, or the first constraint that refused, with the counts seen."""
 
@@ -103,6 +129,10 @@ class CounterStore(Protocol):
         now: float,
         cooldown_s: float = 0.0,
     ) -> ReservationResult: ...
+
+    async def reserve_async(self, request: ReservationRequest) -> ReservationResult:
+        """``reserve`` for the event loop: a network store does not block it meanwhile."""
+        ...
 
     def release(self, reservation: Reservation) -> bool:
         """Give a reservation back; False when it was already released (idempotent)."""
@@ -208,6 +238,9 @@ class InMemoryCounterStore:
             self._forget_expired()
             self._live[reservation.reservation_id] = (reservation, time.monotonic() + self._ttl)
             return ReservationResult(True, None, reservation, contacts + 1, used, from_cents(spent))
+
+    async def reserve_async(self, request: ReservationRequest) -> ReservationResult:
+        return request.take(self)  # memory only: nothing to wait for
 
     def _forget_expired(self) -> None:
         clock = time.monotonic()

@@ -17,14 +17,16 @@ the side of underspending, never of overspending.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.stores.counters import (
     Contact,
     Outcome,
     Refusal,
     Reservation,
+    ReservationRequest,
     ReservationResult,
     StoredContacts,
     from_cents,
@@ -32,6 +34,7 @@ from engine.stores.counters import (
     to_cents,
 )
 from engine.stores.errors import CounterStoreUnavailable
+from engine.stores.redis_async import AsyncRedis, Command, Script
 from engine.stores.redis_connection import connect_redis, redis_errors
 
 if TYPE_CHECKING:
@@ -81,6 +84,8 @@ if ARGV[3] == '1' then redis.call('DECRBY', KEYS[4], ARGV[4]) end
 return 1
 """
 
+RESERVE_SCRIPT = Script(RESERVE)
+
 DECLINE = """
 local current = redis.call('GET', KEYS[1])
 if (not current) or tonumber(current) < tonumber(ARGV[1]) then
@@ -100,9 +105,13 @@ class RedisCounterStore:
         prefix: str = "retention",
         timeout: float = 0.25,
         client: redis.Redis | None = None,
+        link: AsyncRedis | None = None,
     ) -> None:
         self.prefix = prefix
         self._client = client or connect_redis(url, timeout=timeout)
+        # The request path's reservations and reads go through the asyncio client (one
+        # connection per event loop, opened on first use); the rest through redis-py.
+        self.link = link or AsyncRedis(url, timeout=timeout)
         self._reserve = self._client.register_script(RESERVE)
         self._release = self._client.register_script(RELEASE)
         self._decline = self._client.register_script(DECLINE)
@@ -122,23 +131,29 @@ class RedisCounterStore:
 
     def contact_history(self, customer_id: str, *, now: float, window_s: float) -> StoredContacts:
         with redis_errors(CounterStoreUnavailable, "counter store"):
+            offers, decline = self.history_commands(customer_id, now=now, window_s=window_s)
             pipe = self._client.pipeline(transaction=False)
-            self.queue_history(pipe, customer_id, now=now, window_s=window_s)
+            pipe.execute_command(*offers, withscores=True)  # type: ignore[no-untyped-call]
+            pipe.execute_command(*decline)  # type: ignore[no-untyped-call]
             members, declined = pipe.execute()
         return self.decode_history(members, declined)
 
-    def queue_history(
-        self, pipe: redis.client.Pipeline, customer_id: str, *, now: float, window_s: float
-    ) -> None:
-        """Queue the two reads of ``contact_history`` on a pipeline (two replies)."""
+    def history_commands(
+        self, customer_id: str, *, now: float, window_s: float
+    ) -> tuple[Command, Command]:
+        """The two reads of ``contact_history``: offers in the window with their times and
+        the last decline."""
         contacts_key, decline_key, _, _ = self._keys(customer_id, None, None)
-        pipe.zrangebyscore(contacts_key, f"({now - window_s!r}", "+inf", withscores=True)
-        pipe.get(decline_key)
+        return (
+            ("ZRANGEBYSCORE", contacts_key, f"({now - window_s!r}", "+inf", "WITHSCORES"),
+            ("GET", decline_key),
+        )
 
     @staticmethod
     def decode_history(
-        members: list[tuple[bytes, float]], declined: bytes | None
+        members: Iterable[tuple[bytes, bytes | float]], declined: bytes | None
     ) -> StoredContacts:
+        """The replies as stored contacts (``members``: offer and time, in pairs)."""
         contacts = tuple(
             Contact(member.decode().split("|", 1)[1], float(at)) for member, at in members
         )
@@ -159,34 +174,46 @@ class RedisCounterStore:
         now: float,
         cooldown_s: float = 0.0,
     ) -> ReservationResult:
-        cost_cents = to_cents(cost)
-        limit_cents = -1 if budget_limit is None else to_cents(budget_limit)
-        reservation_id = new_reservation_id()
-        keys = self._keys(customer_id, cap_key, budget_name)
+        request = ReservationRequest(
+            customer_id, action_id, cost, budget_name, budget_limit, cap_key, cap_limit,
+            contact_window_s, max_contacts, now, cooldown_s,
+        )  # fmt: skip
+        keys, args, reservation = self._reservation(request)
+        with redis_errors(CounterStoreUnavailable, "counter store"):
+            reply = self._reserve(keys=keys, args=args)
+        return _reserved(reply, reservation)
+
+    async def reserve_async(self, request: ReservationRequest) -> ReservationResult:
+        keys, args, reservation = self._reservation(request)
+        with redis_errors(CounterStoreUnavailable, "counter store"):
+            reply = await self.link.eval_script(RESERVE_SCRIPT, keys, args)
+        return _reserved(reply, reservation)
+
+    def _reservation(
+        self, request: ReservationRequest
+    ) -> tuple[list[str], list[str | int], Reservation]:
+        """The script's keys and arguments, and the reservation it makes if it succeeds."""
+        cap_key, budget_name = request.cap_key, request.budget_name
+        reservation = Reservation(
+            new_reservation_id(), request.customer_id, request.action_id,
+            to_cents(request.cost), budget_name, cap_key,
+        )  # fmt: skip
+        limit = request.budget_limit
         args: list[str | int] = [
-            repr(float(now)),
-            repr(float(contact_window_s)),
-            -1 if max_contacts is None else max_contacts,
-            repr(float(cooldown_s)),
+            repr(float(request.now)),
+            repr(float(request.contact_window_s)),
+            -1 if request.max_contacts is None else request.max_contacts,
+            repr(float(request.cooldown_s)),
             int(cap_key is not None),
-            -1 if cap_limit is None else cap_limit,
+            -1 if request.cap_limit is None else request.cap_limit,
             int(budget_name is not None),
-            limit_cents,
-            cost_cents,
-            f"{reservation_id}|{action_id}",
+            -1 if limit is None else to_cents(limit),
+            reservation.cost_cents,
+            f"{reservation.reservation_id}|{request.action_id}",
             RESERVATION_TTL_S,
         ]
-        with redis_errors(CounterStoreUnavailable, "counter store"):
-            ok, why, contacts, used, spent = self._reserve(
-                keys=[*keys, f"{self.prefix}:res:{reservation_id}"], args=args
-            )
-        if not ok:
-            refusal: Refusal = why.decode()
-            return ReservationResult(False, refusal, None, contacts, used, from_cents(spent))
-        reservation = Reservation(
-            reservation_id, customer_id, action_id, cost_cents, budget_name, cap_key
-        )
-        return ReservationResult(True, None, reservation, contacts, used, from_cents(spent))
+        keys = self._keys(request.customer_id, cap_key, budget_name)
+        return [*keys, f"{self.prefix}:res:{reservation.reservation_id}"], args, reservation
 
     def release(self, reservation: Reservation) -> bool:
         contacts_key, _, cap, budget = self._keys(
@@ -227,4 +254,13 @@ class RedisCounterStore:
             self._client.ping()
 
     def close(self) -> None:
+        self.link.close()
         self._client.close()
+
+
+def _reserved(reply: list[Any], reservation: Reservation) -> ReservationResult:
+    ok, why, contacts, used, spent = reply
+    if not ok:
+        refusal: Refusal = why.decode()
+        return ReservationResult(False, refusal, None, contacts, used, from_cents(spent))
+    return ReservationResult(True, None, reservation, contacts, used, from_cents(spent))

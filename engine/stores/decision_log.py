@@ -10,14 +10,15 @@ their own and are idempotent per (decision, action).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from engine.core.json_codec import dumps
 from engine.errors import ConfigError, RetentionError
@@ -140,7 +141,15 @@ def _unavailable(exc: Exception) -> RetentionError:
 
 
 class RowInserter:
-    """Inserts batches of decision rows in one transaction each: what a writer calls."""
+    """Inserts batches of decision rows in one transaction each: what a writer calls.
+
+    Only the writer's one thread calls it, so it holds one connection rather than taking
+    one from the pool per batch: the pool's checkout with its liveness ping was a second
+    round trip to the database on every commit, before the decision's answer could go
+    (bench/results/service.md). A held connection that died while idle (the database
+    restarted) fails the batch's INSERT; that batch is then tried once more on a new
+    connection. A failure at COMMIT is never retried: the rows may be in.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -155,13 +164,42 @@ class RowInserter:
             f"INSERT INTO {decisions.name} ({', '.join(names)}) "
             f"VALUES ({', '.join(f'%({n})s' for n in names)})"
         )
+        self._connection: Connection | None = None
 
     def insert(self, rows: Sequence[Row]) -> None:
-        with self.engine.begin() as connection:
+        batch = list(rows)
+        held = self._connection is not None
+        try:
+            self._insert(batch)
+        except _InsertError as failed:
+            if not (held and failed.lost_connection):
+                raise failed.error from None
+            self._insert(batch)  # on a new connection: the old one died while idle
+
+    def _insert(self, batch: list[Row]) -> None:
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self.engine.connect()
+        try:
             if self.raw:
-                connection.exec_driver_sql(self._insert_sql, list(rows))
+                connection.exec_driver_sql(self._insert_sql, batch)
             else:
-                connection.execute(decisions.insert(), list(rows))
+                connection.execute(decisions.insert(), batch)
+        except Exception as exc:
+            self._discard()
+            lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+            raise _InsertError(exc, lost) from exc
+        try:
+            connection.commit()
+        except BaseException:
+            self._discard()
+            raise
+
+    def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.close()
 
     @staticmethod
     def describe(exc: Exception) -> Exception:
@@ -172,7 +210,17 @@ class RowInserter:
         return isinstance(exc, IntegrityError)
 
     def close(self) -> None:
+        self._discard()
         self.engine.dispose()
+
+
+class _InsertError(Exception):
+    """An INSERT failed (nothing committed); ``lost_connection``: the connection was dead."""
+
+    def __init__(self, error: Exception, lost_connection: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.lost_connection = lost_connection
 
 
 class SqlDecisionLog:
@@ -196,7 +244,7 @@ class SqlDecisionLog:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise _unavailable(exc) from exc
-        inserter = RowInserter(self.engine)
+        self._inserter = inserter = RowInserter(self.engine)
         self._raw = inserter.raw
         self._writer: GroupCommitWriter | ProcessGroupCommitWriter
         if writer == "process":
@@ -322,4 +370,4 @@ class SqlDecisionLog:
     def close(self) -> None:
         """Commit what is queued, stop the writer, close connections (idempotent)."""
         self._writer.close()
-        self.engine.dispose()
+        self._inserter.close()  # the writer thread's connection; then the pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
 from collections.abc import Iterator
@@ -9,7 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from engine.stores.counters import CounterStore, InMemoryCounterStore, ReservationResult, to_cents
+from engine.stores.counters import (
+    CounterStore,
+    InMemoryCounterStore,
+    ReservationRequest,
+    ReservationResult,
+    to_cents,
+)
 from engine.stores.counters_redis import RedisCounterStore
 from engine.stores.errors import CounterStoreUnavailable
 
@@ -180,3 +187,44 @@ def test_unreachable_redis_raises_our_error() -> None:
         reserve(store)
     with pytest.raises(CounterStoreUnavailable):
         store.contact_history("c1", now=NOW, window_s=DAY)
+
+
+def test_async_reservations_race_on_one_loop_and_share_the_sync_counters(
+    store: CounterStore,
+) -> None:
+    """The request path reserves with ``reserve_async`` (many requests in flight on one
+    event loop); the budget holds and the sync and async paths count the same money."""
+
+    def request(i: int) -> ReservationRequest:
+        return ReservationRequest(
+            f"a{i}", "a", cost=Decimal("0.07"), budget_name="race", budget_limit=Decimal("5.00"),
+            cap_key="race", cap_limit=1_000, contact_window_s=DAY, max_contacts=None, now=NOW,
+        )  # fmt: skip
+
+    assert reserve(store, "sync", cost=Decimal("0.07"), budget_name="race", budget_limit=5).ok
+
+    async def race() -> list[ReservationResult]:
+        try:
+            racing = (store.reserve_async(request(i)) for i in range(100))
+            return list(await asyncio.gather(*racing))
+        finally:
+            if isinstance(store, RedisCounterStore):
+                store.link.close()  # on its own loop, before the loop closes
+
+    taken = [r for r in asyncio.run(race()) if r.ok]
+    assert len(taken) == 500 // 7 - 1  # 71 fit, one went to the synchronous reservation
+    assert store.budget_spent("race") == Decimal("0.07") * 71
+    assert store.cap_used("race") == len(taken)
+    history = store.contact_history("a3", now=NOW, window_s=DAY)
+    assert [c.action_id for c in history.contacts] == ["a"]
+
+
+def test_unreachable_redis_fails_an_async_reservation_with_our_error() -> None:
+    store = RedisCounterStore("redis://127.0.0.1:1/0", timeout=0.2)
+    request = ReservationRequest(
+        "c1", "a1", cost=0, budget_name=None, budget_limit=None, cap_key=None, cap_limit=None,
+        contact_window_s=DAY, max_contacts=None, now=NOW,
+    )  # fmt: skip
+    with pytest.raises(CounterStoreUnavailable, match="counter store: ConnectionError"):
+        asyncio.run(store.reserve_async(request))
+    store.close()

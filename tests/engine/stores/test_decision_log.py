@@ -284,3 +284,33 @@ def test_a_writer_that_cannot_start_is_not_respawned_for_every_decision(tmp_path
         assert writer._child is not spawned
     finally:
         writer.close()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_the_writer_replaces_a_connection_that_died_while_idle(
+    postgres_url: str, writer: Writer
+) -> None:
+    """The writer holds its connection between batches; PostgreSQL restarting (here: every
+    backend of the database terminated) must not fail the next decision."""
+    import psycopg
+
+    log = SqlDecisionLog(postgres_url, writer=writer)
+    try:
+        first = decision("C1")
+        log.log(first)
+        dsn = postgres_url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert killed is not None
+        assert killed[0] >= 1
+        time.sleep(0.2)
+        second = decision("C2")
+        log.log(second)
+        assert log.get(first.decision_id) == first
+        assert log.get(second.decision_id) == second
+    finally:
+        log.close()
