@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from engine.api import errors
+from engine.api.hot_path import DecisionHotPath
 from engine.api.metrics import LatencyMiddleware, Metrics, RuntimeCollector
 from engine.api.routes import admin, decisions, health, outcomes, renewals
 from engine.core.config import Settings, get_settings
@@ -31,9 +32,15 @@ scopes: `decide`, `pricing`, `outcomes`, `admin`.
 
 
 def create_app(
-    settings: Settings | None = None, *, runtime: Runtime | None = None, poll: bool = True
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    poll: bool = True,
+    hot_path: bool = True,
 ) -> FastAPI:
-    """The service. ``runtime``: use one already built (it is not closed at shutdown)."""
+    """The service. ``runtime``: use one already built (it is not closed at shutdown).
+    ``hot_path=False`` serves every decision through FastAPI's own request handling (the
+    tests compare the two)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,5 +74,7 @@ def create_app(
     errors.install(app)
     for module in (decisions, outcomes, renewals, admin, health):
         app.include_router(module.router)
+    if hot_path:  # inside the latency middleware (added later = outer): its answers are timed
+        app.add_middleware(DecisionHotPath)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
     return app

@@ -74,7 +74,8 @@ def require(scope: str) -> Callable[[Request, Credentials], Coroutine[Any, Any, 
     return check
 
 
-Decide = Annotated[Caller, Depends(require("decide"))]
+DECIDE_SCOPE = "decide"
+Decide = Annotated[Caller, Depends(require(DECIDE_SCOPE))]  # engine.api.hot_path checks the same
 Pricing = Annotated[Caller, Depends(require("pricing"))]
 Outcomes = Annotated[Caller, Depends(require("outcomes"))]
 Admin = Annotated[Caller, Depends(require("admin"))]

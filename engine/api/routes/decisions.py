@@ -11,6 +11,19 @@ from engine.api.schemas.decisions import DecisionRequest, DecisionResponse
 from engine.service.inputs import DecisionInput
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
+PATH = "/v1/decisions"  # engine.api.hot_path serves it too
+
+
+def decision_input(body: DecisionRequest) -> DecisionInput:
+    context = body.context
+    return DecisionInput(
+        customer_id=body.customer_id,
+        channel=body.channel,
+        intent=None if context is None else context.intent,
+        event=None if context is None else context.event,
+        features=body.features or {},
+        limit=body.limit,
+    )
 
 
 @router.post(
@@ -25,16 +38,6 @@ async def create_decision(body: DecisionRequest, caller: Decide, request: Reques
     The same customer, channel group and context get the same answer within the
     consistency window unless an outcome, a new rule set or a new model intervenes.
     """
-    context = body.context
-    answer = await caller.service.decide(
-        DecisionInput(
-            customer_id=body.customer_id,
-            channel=body.channel,
-            intent=None if context is None else context.intent,
-            event=None if context is None else context.event,
-            features=body.features or {},
-            limit=body.limit,
-        )
-    )
+    answer = await caller.service.decide(decision_input(body))
     request.app.state.metrics.answer("decision", answer)
     return json_response(answer)
