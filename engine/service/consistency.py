@@ -13,22 +13,28 @@ Redis makes a miss, never an error: the caller decides afresh and says it is deg
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
+import orjson
+
+from engine.core.json_codec import dumps
 from engine.stores.errors import CounterStoreUnavailable
+from engine.stores.redis_async import AsyncRedis
 from engine.stores.redis_connection import connect_redis, redis_errors
 
 Answer = dict[str, Any]
 
 
 class AnswerCache(Protocol):
-    def get(self, customer_id: str, key: str) -> Answer | None: ...
+    """Read and written on every decision, so both are coroutines: Redis's round trips do
+    not hold the event loop (``engine.stores.redis_async``)."""
 
-    def put(self, customer_id: str, key: str, answer: Answer, ttl_s: float) -> Answer:
+    async def get(self, customer_id: str, key: str) -> Answer | None: ...
+
+    async def put(self, customer_id: str, key: str, answer: Answer, ttl_s: float) -> Answer:
         """Store ``answer`` unless one is there already; return the one that is kept."""
         ...
 
@@ -45,14 +51,14 @@ class LocalAnswers:
         self._lock = threading.Lock()
         self._data: OrderedDict[str, dict[str, tuple[float, Answer]]] = OrderedDict()
 
-    def get(self, customer_id: str, key: str) -> Answer | None:
+    async def get(self, customer_id: str, key: str) -> Answer | None:
         with self._lock:
             found = self._data.get(customer_id, {}).get(key)
             if found is None or found[0] < time.monotonic():
                 return None
             return found[1]
 
-    def put(self, customer_id: str, key: str, answer: Answer, ttl_s: float) -> Answer:
+    async def put(self, customer_id: str, key: str, answer: Answer, ttl_s: float) -> Answer:
         now = time.monotonic()
         with self._lock:
             answers = self._data.setdefault(customer_id, {})
@@ -79,36 +85,36 @@ class RedisAnswers:
     def __init__(self, url: str, *, prefix: str, timeout: float) -> None:
         self.prefix = prefix
         self._client = connect_redis(url, timeout=timeout)
+        self._link = AsyncRedis(url, timeout=timeout)
 
     def _key(self, customer_id: str) -> str:
         return f"{self.prefix}:answer:{customer_id}"
 
-    def get(self, customer_id: str, key: str) -> Answer | None:
+    async def get(self, customer_id: str, key: str) -> Answer | None:
         with redis_errors(CounterStoreUnavailable, "answer cache"):
-            raw = self._client.hget(self._key(customer_id), key)
-        if raw is None:
-            return None
-        stored: dict[str, Any] = json.loads(raw)
-        if stored["expires"] < time.time():
-            return None
-        answer: Answer = stored["answer"]
-        return answer
+            (raw,) = await self._link.execute(("HGET", self._key(customer_id), key))
+        return _unexpired(raw)
 
-    def put(self, customer_id: str, key: str, answer: Answer, ttl_s: float) -> Answer:
-        text = json.dumps({"expires": time.time() + ttl_s, "answer": answer})
+    async def put(self, customer_id: str, key: str, answer: Answer, ttl_s: float) -> Answer:
+        text = dumps({"expires": time.time() + ttl_s, "answer": answer})
         name = self._key(customer_id)
         with redis_errors(CounterStoreUnavailable, "answer cache"):
-            pipe = self._client.pipeline(transaction=True)
-            pipe.hsetnx(name, key, text)
-            pipe.expire(name, max(1, int(ttl_s) + 1))
-            created, _ = pipe.execute()
-        if created:
-            return answer
-        kept = self.get(customer_id, key)
-        if kept is not None:
-            return kept
-        with redis_errors(CounterStoreUnavailable, "answer cache"):  # the old one expired
-            self._client.hset(name, key, text)
+            # One connection, one write: no other command can fall inside MULTI ... EXEC.
+            *_, done = await self._link.execute(
+                ("MULTI",),
+                ("HSETNX", name, key, text),
+                ("EXPIRE", name, max(1, int(ttl_s) + 1)),
+                ("EXEC",),
+            )
+            if isinstance(done, Exception):
+                raise done
+            if done[0]:
+                return answer
+            (raw,) = await self._link.execute(("HGET", name, key))
+            kept = _unexpired(raw)
+            if kept is not None:
+                return kept
+            await self._link.execute(("HSET", name, key, text))  # the old one had expired
         return answer
 
     def forget(self, customer_id: str) -> None:
@@ -116,4 +122,18 @@ class RedisAnswers:
             self._client.delete(self._key(customer_id))
 
     def close(self) -> None:
+        self._link.close()
         self._client.close()
+
+
+def _unexpired(raw: bytes | None) -> Answer | None:
+    if raw is None:
+        return None
+    try:
+        stored: dict[str, Any] = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # not ours to read (an older release's NaN): decide afresh
+        return None
+    if stored["expires"] < time.time():
+        return None
+    answer: Answer = stored["answer"]
+    return answer

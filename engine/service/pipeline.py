@@ -123,7 +123,7 @@ class DecisionService:
                 live.rules.hash[:16], live.model.version,
             )
         )  # fmt: skip
-        cached = self._cached(request.customer_id, key)
+        cached = await self._cached(request.customer_id, key)
         if cached is not None:
             return cached
         prepared = await self.prepare_decision(live, request, str(group), key)
@@ -219,7 +219,7 @@ class DecisionService:
         """A computed renewal answer, or the consistent one from the window."""
         group = self.context_values(live.rules, request.channel, request.intent, request.event)
         key = renewal_key(live, request, group)
-        cached = self._cached(request.customer_id, key)
+        cached = await self._cached(request.customer_id, key)
         if cached is not None:
             return cached
         return await prepare_renewal(self, live, request, group, key)
@@ -258,11 +258,11 @@ class DecisionService:
 
     # -- shared steps ----------------------------------------------------------------------
 
-    def _cached(self, customer_id: str, key: str) -> Answer | None:
+    async def _cached(self, customer_id: str, key: str) -> Answer | None:
         if self.window_s <= 0:
             return None
         try:
-            found = self.answer_cache.get(customer_id, key)
+            found = await self.answer_cache.get(customer_id, key)
         except CounterStoreUnavailable:
             return None
         return None if found is None else {**found, "reused": True}
@@ -315,7 +315,9 @@ class DecisionService:
         customer_id = answer["customer_id"]
         if prepared.cache_key is not None and self.window_s > 0:
             try:
-                kept = self.answer_cache.put(customer_id, prepared.cache_key, answer, self.window_s)
+                kept = await self.answer_cache.put(
+                    customer_id, prepared.cache_key, answer, self.window_s
+                )
             except CounterStoreUnavailable:
                 kept = answer
             if kept["decision_id"] != answer["decision_id"]:  # a concurrent twin won

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
 
 from engine.service.channels import channel_group
-from engine.service.consistency import LocalAnswers
+from engine.service.consistency import Answer, AnswerCache, LocalAnswers, RedisAnswers
 from engine.service.contacts import period_key
 from engine.service.wording import reason_sentence
+from engine.stores.errors import CounterStoreUnavailable
 
 RULE_CHANNELS = ("agent", "web", "app", "email", "sms")
 
@@ -32,18 +34,53 @@ def test_period_keys() -> None:
 
 
 def test_local_answers_keep_the_first_until_forgotten_or_expired() -> None:
+    asyncio.run(keeps_the_first_until_forgotten_or_expired(LocalAnswers(max_customers=2)))
     cache = LocalAnswers(max_customers=2)
-    first = cache.put("c1", "k", {"decision_id": "a"}, ttl_s=60)
-    assert cache.put("c1", "k", {"decision_id": "b"}, ttl_s=60) == first
-    assert cache.get("c1", "k") == first
+
+    async def fill() -> Answer | None:
+        for customer in ("c3", "c4", "c5"):
+            await cache.put(customer, "k", {}, 60)
+        return await cache.get("c3", "k")
+
+    assert asyncio.run(fill()) is None  # least recently used went first
+
+
+@pytest.mark.integration
+def test_redis_answers_keep_the_first_until_forgotten_or_expired(
+    redis_url: str, redis_prefix: str
+) -> None:
+    cache = RedisAnswers(redis_url, prefix=redis_prefix, timeout=1.0)
+
+    async def run() -> None:
+        try:
+            await keeps_the_first_until_forgotten_or_expired(cache)
+            # Two replicas racing on one customer: the first answer stored is everyone's.
+            racing = [cache.put("c9", "k", {"decision_id": str(i)}, 60) for i in range(20)]
+            kept = await asyncio.gather(*racing)
+            assert {a["decision_id"] for a in kept} == {"0"}
+        finally:
+            cache.close()
+
+    asyncio.run(run())
+
+
+def test_redis_answers_down_is_our_error() -> None:
+    cache = RedisAnswers("redis://127.0.0.1:1/0", prefix="p", timeout=0.2)
+    with pytest.raises(CounterStoreUnavailable, match="answer cache"):
+        asyncio.run(cache.get("c1", "k"))
+    cache.close()
+
+
+async def keeps_the_first_until_forgotten_or_expired(cache: AnswerCache) -> None:
+    first = await cache.put("c1", "k", {"decision_id": "a"}, ttl_s=60)
+    assert await cache.put("c1", "k", {"decision_id": "b"}, ttl_s=60) == first
+    assert await cache.get("c1", "k") == first
     cache.forget("c1")
-    assert cache.get("c1", "k") is None
-    cache.put("c2", "k", {"decision_id": "x"}, ttl_s=-1)
-    assert cache.get("c2", "k") is None
-    cache.put("c3", "k", {}, 60)
-    cache.put("c4", "k", {}, 60)
-    cache.put("c5", "k", {}, 60)
-    assert cache.get("c3", "k") is None  # least recently used went first
+    assert await cache.get("c1", "k") is None
+    await cache.put("c2", "k", {"decision_id": "x"}, ttl_s=-1)
+    assert await cache.get("c2", "k") is None
+    replaced = await cache.put("c2", "k", {"decision_id": "y"}, ttl_s=60)  # the old expired
+    assert await cache.get("c2", "k") == replaced == {"decision_id": "y"}
 
 
 def test_reason_sentences_read_well() -> None:
