@@ -355,8 +355,9 @@ def main() -> None:
         help="decision log: on disk before the answer (flush) or committed (commit)",
     )  # fmt: skip
     parser.add_argument(
-        "--log-writer", choices=["process", "thread"], default="process",
-        help="decision log group commit in a child process (default) or a thread",
+        "--log-writer", choices=["auto", "loop", "process", "thread"], default="auto",
+        help="decision log group commit: on the event loop (auto on PostgreSQL), in a "
+             "child process or in a thread",
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=int, default=1, help="retention serve worker processes (target: 1)"

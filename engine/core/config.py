@@ -118,12 +118,14 @@ class Settings(BaseSettings):
         "added to every decision's latency when traffic is light.",
     )
 
-    decision_log_writer: Literal["process", "thread"] = Field(
-        "process",
-        description="Where the decision log's group commit runs. process (default): a "
-        "child process with its own database connection, so inserts and commits never "
-        "hold the service's interpreter lock (bench/results/service.md); it is restarted "
-        "if it dies. thread: a thread of the service process.",
+    decision_log_writer: Literal["auto", "loop", "process", "thread"] = Field(
+        "auto",
+        description="Where the decision log's group commit runs. loop (PostgreSQL only): "
+        "on the service's event loop, each batch one autocommitted INSERT on an asyncio "
+        "connection, the fastest (bench/results/service.md). process: a child process "
+        "with its own database connection, so inserts and commits never hold the "
+        "service's interpreter lock; restarted if it dies. thread: a thread of the "
+        "service process. auto (default): loop on PostgreSQL, process on SQLite.",
     )
 
     decision_log_durability: Literal["flush", "commit"] = Field(

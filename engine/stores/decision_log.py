@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from engine.core.json_codec import dumps
 from engine.errors import ConfigError, RetentionError
+from engine.stores.decision_log_loop import LoopGroupCommitWriter, LoopWriterConfig
 from engine.stores.decision_log_process import ProcessGroupCommitWriter, WriterConfig
 from engine.stores.decision_log_schema import (
     OUTCOMES,
@@ -47,10 +49,21 @@ default). It survives a crash of this service, not of the database server or the
 A documented opt-in, never the default."""
 
 
-Writer = Literal["process", "thread"]
-"""Where the group commit runs. ``process`` (the service's default): a child process with
-its own connection, so inserts and commits never hold the service's interpreter lock.
-``thread``: a thread of this process (commands, tests, tools: no child to start)."""
+Writer = Literal["process", "thread", "loop"]
+"""Where the group commit runs. ``loop`` (PostgreSQL; the service's default there): on the
+caller's event loop, one autocommitted INSERT per batch (``decision_log_loop``); ``log``
+from outside a loop inserts on its own. ``process`` (the service's default on SQLite): a
+child process with its own connection, so inserts and commits never hold the service's
+interpreter lock. ``thread``: a thread of this process (commands, tests, tools)."""
+
+
+def writer_for(url: str, setting: str) -> Writer:
+    """The writer a setting names; ``auto``: ``loop`` on PostgreSQL, else ``process``."""
+    if setting == "auto":
+        return "loop" if make_url(url).get_backend_name() == "postgresql" else "process"
+    if setting not in ("process", "thread", "loop"):
+        raise ConfigError(f"decision log writer: auto, loop, process or thread, not {setting!r}")
+    return setting  # type: ignore[return-value]
 
 
 class DecisionLog(Protocol):
@@ -111,15 +124,25 @@ def make_engine(url: str, *, durability: Durability = "flush") -> Engine:
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(f"decision log: unsupported database {parsed.get_backend_name()!r}")
+    # pre_ping: a pooled connection that died with a database restart is replaced, not used.
+    return create_engine(parsed, pool_pre_ping=True, connect_args=_pg_settings(parsed, durability))
+
+
+def _pg_settings(parsed: URL, durability: Durability) -> dict[str, Any]:
     # Added to the URL's own libpq ``options`` (e.g. a search_path), never replacing them.
     given = parsed.query.get("options", "")
     given = " ".join(given) if isinstance(given, tuple) else given
     synchronous = f"-c synchronous_commit={_PG_SYNCHRONOUS_COMMIT[durability]}"
-    options = f"{given} {synchronous}".strip()
-    # pre_ping: a pooled connection that died with a database restart is replaced, not used.
-    return create_engine(
-        parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5, "options": options}
-    )
+    return {"connect_timeout": 5, "options": f"{given} {synchronous}".strip()}
+
+
+def _pg_connect(engine: Engine, durability: Durability) -> dict[str, Any]:
+    """psycopg.connect() arguments for the engine's database (the loop writer's own)."""
+    parsed = engine.url
+    args: dict[str, Any] = parsed.translate_connect_args(username="user", database="dbname")
+    args.update({k: v for k, v in parsed.query.items() if isinstance(v, str)})
+    args.update(_pg_settings(parsed, durability))
+    return args
 
 
 def _sqlite_pragmas(connection: Any, synchronous: str) -> None:
@@ -131,8 +154,8 @@ def _sqlite_pragmas(connection: Any, synchronous: str) -> None:
     cursor.close()
 
 
-def _unavailable(exc: Exception) -> RetentionError:
-    if isinstance(exc, IntegrityError):
+def _unavailable(exc: Exception, *, duplicate: bool = False) -> RetentionError:
+    if duplicate or isinstance(exc, IntegrityError):
         return RetentionError("decision log: a decision with this id is already logged")
     cause = getattr(exc, "orig", None) or exc
     # Only the driver's first line: never SQL parameters (they hold customer data).
@@ -165,6 +188,8 @@ class RowInserter:
             f"VALUES ({', '.join(f'%({n})s' for n in names)})"
         )
         self._connection: Connection | None = None
+        driver = engine.dialect.dbapi
+        self._driver_integrity_error: type[Exception] = driver.IntegrityError  # type: ignore[union-attr]
 
     def insert(self, rows: Sequence[Row]) -> None:
         batch = list(rows)
@@ -201,13 +226,12 @@ class RowInserter:
             with contextlib.suppress(SQLAlchemyError):
                 connection.close()
 
-    @staticmethod
-    def describe(exc: Exception) -> Exception:
-        return _unavailable(exc)
+    def describe(self, exc: Exception) -> Exception:
+        # The loop writer's errors are the driver's own, not SQLAlchemy's.
+        return _unavailable(exc, duplicate=self.is_row_error(exc))
 
-    @staticmethod
-    def is_row_error(exc: Exception) -> bool:
-        return isinstance(exc, IntegrityError)
+    def is_row_error(self, exc: Exception) -> bool:
+        return isinstance(exc, IntegrityError | self._driver_integrity_error)
 
     def close(self) -> None:
         self._discard()
@@ -235,8 +259,8 @@ class SqlDecisionLog:
         durability: Durability = "flush",
         writer: Writer = "thread",
     ) -> None:
-        if writer not in ("process", "thread"):
-            raise ConfigError(f"decision log writer: process or thread, not {writer!r}")
+        if writer not in ("process", "thread", "loop"):
+            raise ConfigError(f"decision log writer: process, thread or loop, not {writer!r}")
         self.durability: Durability = durability
         self.engine = make_engine(url, durability=durability)
         try:
@@ -246,8 +270,20 @@ class SqlDecisionLog:
             raise _unavailable(exc) from exc
         self._inserter = inserter = RowInserter(self.engine)
         self._raw = inserter.raw
-        self._writer: GroupCommitWriter | ProcessGroupCommitWriter
-        if writer == "process":
+        self._writer: GroupCommitWriter | ProcessGroupCommitWriter | LoopGroupCommitWriter
+        self._sync = threading.Lock()  # the loop writer's synchronous callers share the inserter
+        if writer == "loop":
+            if not inserter.raw:
+                self.engine.dispose()
+                raise ConfigError("decision log writer loop: needs PostgreSQL (SQLite: process)")
+            on_loop = LoopWriterConfig(
+                _pg_connect(self.engine, durability), decisions.name,
+                tuple(c.name for c in decisions.columns), max_batch, max_wait_ms / 1000,
+            )  # fmt: skip
+            self._writer = LoopGroupCommitWriter(
+                on_loop, on_error=inserter.describe, is_row_error=inserter.is_row_error
+            )
+        elif writer == "process":
             config = WriterConfig(url, durability, max_batch, max_wait_ms / 1000)
             self._writer = ProcessGroupCommitWriter(config)
         else:
@@ -275,10 +311,19 @@ class SqlDecisionLog:
         return row
 
     def log(self, decision: DecisionRecord) -> None:
+        if isinstance(self._writer, LoopGroupCommitWriter):
+            # Not on an event loop: its own transaction, on the inserter's connection.
+            row = self._row(decision)
+            with self._sync:
+                try:
+                    self._inserter.insert([row])
+                except Exception as exc:
+                    raise self._inserter.describe(exc) from exc
+            return
         self._writer.submit(self._row(decision)).result()
 
     async def log_async(self, decision: DecisionRecord) -> None:
-        if isinstance(self._writer, ProcessGroupCommitWriter):
+        if isinstance(self._writer, ProcessGroupCommitWriter | LoopGroupCommitWriter):
             await self._writer.submit_async(self._row(decision))
         else:
             await asyncio.wrap_future(self._writer.submit(self._row(decision)))

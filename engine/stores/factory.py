@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from engine.core.config import Settings
 from engine.stores.counters import CounterStore, InMemoryCounterStore
 from engine.stores.customer_read import Reader, customer_reader
-from engine.stores.decision_log import DecisionLog, SqlDecisionLog
+from engine.stores.decision_log import DecisionLog, SqlDecisionLog, writer_for
 from engine.stores.features import FeatureStore, InMemoryFeatureStore
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def build_decision_log(settings: Settings) -> DecisionLog:
         max_batch=settings.decision_log_max_batch,
         max_wait_ms=settings.decision_log_max_wait_ms,
         durability=settings.decision_log_durability,
-        writer=settings.decision_log_writer,
+        writer=writer_for(settings.database_url, settings.decision_log_writer),
     )
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.errors import RetentionError
-from engine.stores.decision_log import SqlDecisionLog, Writer
+from engine.errors import ConfigError, RetentionError
+from engine.stores.decision_log import SqlDecisionLog, Writer, writer_for
 from engine.stores.decision_log_process import (
     RESTART_INTERVAL_S,
     ProcessGroupCommitWriter,
@@ -54,6 +54,7 @@ def decision(customer: str = "C1", decision_id: str | None = None) -> DecisionRe
         ("sqlite", "process"),
         pytest.param(("postgresql", "thread"), marks=pytest.mark.integration),
         pytest.param(("postgresql", "process"), marks=pytest.mark.integration),
+        pytest.param(("postgresql", "loop"), marks=pytest.mark.integration),
     ],
     ids=lambda p: "-".join(p),
 )
@@ -88,6 +89,15 @@ def test_log_async_awaits_the_commit(log: SqlDecisionLog) -> None:
 def test_concurrent_callers_share_transactions(log: SqlDecisionLog) -> None:
     before = log.batches
     records = [decision(f"C{i}") for i in range(400)]
+    if log.writer == "loop":  # its callers are coroutines on one event loop
+
+        async def main() -> None:
+            await asyncio.gather(*(log.log_async(r) for r in records))
+
+        asyncio.run(main())
+        assert all(log.get(r.decision_id) is not None for r in records[::37])
+        assert 0 < log.batches - before < len(records) / 3
+        return
     start = threading.Barrier(40)
 
     def work(chunk: list[DecisionRecord]) -> None:
@@ -314,3 +324,50 @@ def test_the_writer_replaces_a_connection_that_died_while_idle(
         assert log.get(second.decision_id) == second
     finally:
         log.close()
+
+
+@pytest.mark.integration
+def test_the_loop_writer_isolates_a_duplicate_and_survives_a_database_restart(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    log = SqlDecisionLog(postgres_url, writer="loop", max_wait_ms=5)
+    dsn = postgres_url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+    first = decision("C1")
+    batch = [decision(f"B{i}") for i in range(20)]
+    twin = decision("C1-again", decision_id=first.decision_id)
+    later = decision("C2")
+
+    async def main() -> list[BaseException | None]:
+        await log.log_async(first)
+        # One batch (the writer waits 5 ms for company) with one duplicate in it.
+        results = await asyncio.gather(
+            *(log.log_async(r) for r in [*batch[:10], twin, *batch[10:]]),
+            return_exceptions=True,
+        )
+        with psycopg.connect(dsn, autocommit=True) as admin:  # PostgreSQL "restarts"
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        await asyncio.sleep(0.2)
+        await log.log_async(later)  # the idle connection died: a new one, no failure
+        return results
+
+    try:
+        results = asyncio.run(main())
+        failed = [r for r in results if r is not None]
+        assert len(failed) == 1
+        assert "already logged" in str(failed[0])
+        assert all(log.get(r.decision_id) == r for r in [first, *batch, later])
+    finally:
+        log.close()
+
+
+def test_the_loop_writer_needs_postgresql(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="needs PostgreSQL"):
+        SqlDecisionLog(f"sqlite:///{tmp_path / 'd.db'}", writer="loop")
+    assert writer_for("postgresql://db/x", "auto") == "loop"
+    assert writer_for(f"sqlite:///{tmp_path / 'd.db'}", "auto") == "process"
+    assert writer_for("postgresql://db/x", "thread") == "thread"
