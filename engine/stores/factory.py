@@ -29,7 +29,7 @@ class Stores:
     counters: CounterStore
     decisions: DecisionLog
     read_customer: Reader = field(init=False, repr=False)
-    """``read_customer(customer_id, now, window_s)``: features and contact history."""
+    """``await read_customer(customer_id, now, window_s)``: features and contact history."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_customer", customer_reader(self.features, self.counters))
