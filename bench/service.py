@@ -2,6 +2,7 @@
 
     python bench/service.py inprocess   # each step of one decision, median and p99
     python bench/service.py http        # retention serve vs mlflow models serve, open loop
+    python bench/service.py wrk         # the same two servers under wrk (closed loop)
 
 ``http`` starts ``retention serve`` (one worker, Redis features/counters/answers, the
 decision log on PostgreSQL) and ``mlflow models serve`` of the churn booster alone (exported
@@ -15,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -236,14 +239,26 @@ def export_mlflow(bundle_path: str, frame: pd.DataFrame, target: Path) -> list[s
     return names
 
 
-def http(args: argparse.Namespace) -> None:
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A running server: where to send requests, the i-th request's body, its headers."""
+
+    url: str
+    body: Callable[[int], bytes]
+    headers: dict[str, str]
+    pid: int
+
+
+@contextlib.contextmanager
+def serving(args: argparse.Namespace) -> Iterator[dict[str, Target]]:
+    """The servers ``--targets`` names, started, warmed up and ready; stopped (and the
+    benchmark's Redis keys deleted) at the end."""
     import redis
 
     from engine.auth.keys import KeyFile
     from engine.scoring.bundle import ModelBundle
     from engine.stores.features_redis import RedisFeatureStore
 
-    rates = [float(r) for r in args.rates.split(",")]
     frame = pd.read_parquet(args.book).head(args.customers)
     ids = frame["customer_id"].astype(str).tolist()
     rng = np.random.default_rng(1)
@@ -251,7 +266,6 @@ def http(args: argparse.Namespace) -> None:
     prefix = f"bench-service-{os.getpid()}"
     bundle = ModelBundle.load(args.bundle)
     matrix = bundle.matrix(frame)
-    results: dict[str, list[loadgen.Run]] = {"retention": [], "mlflow": []}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         store = RedisFeatureStore(args.redis_url, prefix=prefix)
@@ -280,7 +294,7 @@ def http(args: argparse.Namespace) -> None:
             row = [None if np.isnan(v) else float(v) for v in matrix[order[i]]]
             return json.dumps({"dataframe_split": {"columns": names, "data": [row]}}).encode()
 
-        targets = {
+        commands = {
             "retention": (
                 [sys.executable, "-m", "retention", "serve", "--port", str(args.port),
                  "--workers", str(args.workers)],
@@ -295,34 +309,44 @@ def http(args: argparse.Namespace) -> None:
                 f"http://127.0.0.1:{args.port + 1}/invocations", features_only, {},
             ),
         }  # fmt: skip
-        targets = {name: t for name, t in targets.items() if name in args.targets.split(",")}
+        wanted = args.targets.split(",")
         try:
             with contextlib.ExitStack() as stack:
-                pids = {
-                    name: stack.enter_context(server(command, env, ready, root / f"{name}.log"))
-                    for name, (command, ready, *_) in targets.items()
-                }
-                for _, _, url, body, headers in targets.values():
-                    loadgen.run(url, body, rate=50, seconds=2, warmup=1, headers=headers)
-                # Interleaved, rate by rate, so both meet the same machine load.
-                for rate in rates:
-                    for name, (_, _, url, body, headers) in targets.items():
-                        runs = results[name]
-                        if runs and saturated(runs[-1]):
-                            continue
-                        load = os.getloadavg()[0]
-                        cpu = cpu_seconds(pids[name])
-                        found = loadgen.run(url, body, rate=rate, seconds=args.seconds,
-                                            headers=headers)  # fmt: skip
-                        cpu = (cpu_seconds(pids[name]) - cpu) / max(1, len(found.latencies))
-                        runs.append(found)
-                        print(f"{name:9s} {found.line()}  server CPU {cpu * 1e3:.2f} ms/request"
-                              f"  load {load:.1f}", flush=True)  # fmt: skip
+                targets = {}
+                for name, (command, ready, url, body, headers) in commands.items():
+                    if name in wanted:
+                        log = root / f"{name}.log"
+                        pid = stack.enter_context(server(command, env, ready, log))
+                        targets[name] = Target(url, body, headers, pid)
+                for target in targets.values():
+                    loadgen.run(target.url, target.body, rate=50, seconds=2, warmup=1,
+                                headers=target.headers)  # fmt: skip
+                yield targets
         finally:
             client = redis.Redis.from_url(args.redis_url)
             for key in client.scan_iter(match=f"{prefix}:*", count=1000):
                 client.delete(key)
             client.close()
+
+
+def http(args: argparse.Namespace) -> None:
+    rates = [float(r) for r in args.rates.split(",")]
+    results: dict[str, list[loadgen.Run]] = {"retention": [], "mlflow": []}
+    with serving(args) as targets:
+        # Interleaved, rate by rate, so both meet the same machine load.
+        for rate in rates:
+            for name, target in targets.items():
+                runs = results[name]
+                if runs and saturated(runs[-1]):
+                    continue
+                load = os.getloadavg()[0]
+                cpu = cpu_seconds(target.pid)
+                found = loadgen.run(target.url, target.body, rate=rate, seconds=args.seconds,
+                                    headers=target.headers)  # fmt: skip
+                cpu = (cpu_seconds(target.pid) - cpu) / max(1, len(found.latencies))
+                runs.append(found)
+                print(f"{name:9s} {found.line()}  server CPU {cpu * 1e3:.2f} ms/request"
+                      f"  load {load:.1f}", flush=True)  # fmt: skip
     for name, runs in results.items():
         if name not in args.targets.split(","):
             continue
@@ -332,6 +356,68 @@ def http(args: argparse.Namespace) -> None:
               f" highest rate sustained: {max(kept, default=0):.0f}/s")  # fmt: skip
 
 
+WRK_SCRIPT = """\
+-- Generated by bench/service.py: cycles through pre-built request bodies.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+%(headers)s
+local bodies = {
+%(bodies)s
+}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[i])
+end
+"""
+
+
+def wrk(args: argparse.Namespace) -> None:
+    """Both servers under ``wrk`` (Debian's, closed loop): ``--connections`` connections
+    each sending its next request as soon as the last is answered, for ``--seconds``;
+    throughput and wrk's own latency percentiles (a cross-check of the open-loop bench
+    with a standard generator; wrk has no rate control, so no fixed-rate latencies)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    with serving(args) as targets, tempfile.TemporaryDirectory() as tmp:
+        for name, target in targets.items():
+            script = Path(tmp) / f"{name}.lua"
+            headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in target.headers.items())
+            bodies = ",\n".join(f"[==[{target.body(i).decode()}]==]" for i in range(5_000))
+            script.write_text(WRK_SCRIPT % {"headers": headers, "bodies": bodies})
+            for connections in [int(c) for c in args.connections.split(",")]:
+                cpu = cpu_seconds(target.pid)
+                started = time.monotonic()
+                done = subprocess.run(
+                    ["wrk", "-t1", f"-c{connections}", f"-d{args.seconds:.0f}s", "--latency",
+                     "-s", str(script), target.url],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                elapsed = time.monotonic() - started
+                summary = _wrk_summary(done.stdout)
+                cpu_per = (cpu_seconds(target.pid) - cpu) / max(1.0, summary["requests"])
+                print(f"{name:9s} wrk {connections:3d} connections: "
+                      f"{summary['requests'] / elapsed:8.0f} req/s  "
+                      f"p50 {summary['p50']}  p90 {summary['p90']}  p99 {summary['p99']}  "
+                      f"non-2xx {summary['non2xx']:.0f}  errors {summary['errors']}  "
+                      f"server CPU {cpu_per * 1e3:.2f} ms/request", flush=True)  # fmt: skip
+
+
+def _wrk_summary(out: str) -> dict[str, Any]:
+    found: dict[str, Any] = {"non2xx": 0.0, "errors": "0"}
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("50%", "90%", "99%"):
+            found[f"p{words[0][:-1]}"] = words[1]
+        elif "requests in" in line:
+            found["requests"] = float(words[0])
+        elif line.strip().startswith("Non-2xx"):
+            found["non2xx"] = float(words[-1])
+        elif line.strip().startswith("Socket errors"):
+            found["errors"] = line.split(":", 1)[1].strip()
+    return found
+
+
 def saturated(run: loadgen.Run) -> bool:
     """The server no longer keeps up: errors, a backlog, or a p99 past one second."""
     return bool(run.errors) or run.achieved < 0.95 * run.rate or run.pct(0.99) > 1000
@@ -339,7 +425,7 @@ def saturated(run: loadgen.Run) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["inprocess", "http"])
+    parser.add_argument("mode", choices=["inprocess", "http", "wrk"])
     parser.add_argument("--bundle", default="/tmp/shared/bundle")
     parser.add_argument("--book", type=Path, default=Path("/tmp/shared/book200k.parquet"))
     parser.add_argument("--rows", type=int, default=10_000)
@@ -365,9 +451,12 @@ def main() -> None:
     parser.add_argument("--targets", default="retention,mlflow", help="servers to drive")
     parser.add_argument("--port", type=int, default=18750)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--connections", default="1,4,16", help="wrk: connections per run")
     args = parser.parse_args()
     if args.mode == "inprocess":
         inprocess(args.bundle, args.book, args.rows)
+    elif args.mode == "wrk":
+        wrk(args)
     else:
         http(args)
 
