@@ -11,11 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libgomp1: LightGBM's OpenMP runtime.
+# libgomp1: LightGBM's OpenMP runtime. Not pinned (hadolint DL3008): Debian removes superseded
+# versions from its mirror, so a pin breaks the build at the next security update.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --create-home --uid 10001 --shell /usr/sbin/nologin retention
+    && groupadd --gid 10001 retention \
+    && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin retention
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -27,7 +30,7 @@ RUN pip install --no-cache-dir . \
     && mkdir -p /data \
     && chown retention:retention /data
 
-USER retention
+USER 10001:10001
 WORKDIR /data
 ENV RETENTION_RULES_PATH=/app/rules/retention.yaml \
     RETENTION_DATABASE_URL=sqlite:////data/retention-decisions.db \
