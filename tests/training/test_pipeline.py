@@ -130,3 +130,19 @@ def test_one_class_label_is_refused(tmp_path: Path) -> None:
 def test_too_few_rows_are_refused(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="too few rows"):
         train(telecom_table(n=150), tmp_path / "bundle", TrainConfig())
+
+
+def test_each_actions_qini_comes_with_its_interval_and_the_report_says_what_it_means(
+    trained: TrainResult, tmp_path: Path
+) -> None:
+    from training.evaluation.report import write_html
+
+    metrics = trained.evaluation.metrics
+    actions = [name.removeprefix("qini__") for name in metrics if name.startswith("qini__")]
+    assert actions
+    for action in actions:
+        low, high = metrics[f"qini_low__{action}"], metrics[f"qini_high__{action}"]
+        assert low <= metrics[f"qini__{action}"] <= high
+    page = write_html(tmp_path / "r.html", "t", {"model": metrics}, {}).read_text()
+    assert "Uplift rankings" in page
+    assert page.count("better than random") + page.count("not distinguishable") == len(actions)

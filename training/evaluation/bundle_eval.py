@@ -22,10 +22,14 @@ from training.evaluation.metrics import (
     gains_curve,
     qini_coefficient,
     qini_curve,
+    qini_interval,
 )
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+QINI_SEED = 20_261_124
+"""The bootstrap of each action's Qini interval: fixed, so the same data gives the same
+interval (plus the action's position)."""
 
 
 @dataclass
@@ -92,6 +96,10 @@ def evaluate_bundle(
                 continue
             qini[action] = qini_curve(y_out[rows_a], treated, score[rows_a])
             metrics[f"qini__{action}"] = qini_coefficient(y_out[rows_a], treated, score[rows_a])
+            low, high = qini_interval(
+                y_out[rows_a], treated, score[rows_a], seed=QINI_SEED + len(qini)
+            )
+            metrics[f"qini_low__{action}"], metrics[f"qini_high__{action}"] = low, high
             metrics[f"uplift_mean__{action}"] = float(score[selected].mean())
             # What the held-out campaign says the average effect was (control churn rate −
             # treated churn rate): the check of the predicted magnitude on real data. Noisy:

@@ -52,6 +52,29 @@ def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _qini_section(metrics: Mapping[str, Mapping[str, float]]) -> str:
+    """Per model and action: the held-out Qini, its 95 % bootstrap interval, and whether
+    the ranking is distinguishable from random targeting with this data."""
+    rows = []
+    for model, values in metrics.items():
+        for name in sorted(values):
+            if not name.startswith("qini_low__"):
+                continue
+            action = name.removeprefix("qini_low__")
+            low, high = values[name], values.get(f"qini_high__{action}", float("nan"))
+            verdict = (
+                "ranking better than random"
+                if low > 0
+                else "not distinguishable from random targeting with this data"
+            )
+            point = values.get(f"qini__{action}", float("nan"))
+            rows.append((model, action, f"{point:.5f}", f"{low:.5f} – {high:.5f}", verdict))
+    if not rows:
+        return ""
+    header = ("model", "action", "Qini (held out)", "95 % interval", "verdict")
+    return f"<h2>Uplift rankings</h2>{_table(rows, header)}"
+
+
 def write_html(
     path: Path,
     title: str,
@@ -88,6 +111,7 @@ figure {{ display: inline-block; margin: 0.5rem; }}
 img {{ max-width: 600px; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
+{_qini_section(metrics)}
 <h2>Metrics</h2>{_table(rows, ("metric", *models))}
 <h2>Notes</h2><ul>{note_list or "<li>none</li>"}</ul>
 <h2>Plots</h2>{images}

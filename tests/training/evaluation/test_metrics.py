@@ -16,6 +16,7 @@ from training.evaluation.metrics import (
     gains_curve,
     qini_coefficient,
     qini_curve,
+    qini_interval,
     uplift_curve,
 )
 
@@ -241,3 +242,26 @@ def test_qini_is_invariant_to_monotone_transforms(
         qini_coefficient(y, treated, score), abs=1e-12
     )
     assert auuc(y, treated, moved) == pytest.approx(auuc(y, treated, score), abs=1e-12)
+
+
+def test_qini_interval_separates_a_real_ranking_from_a_random_one() -> None:
+    y, treated, effect, rng = _campaign(7, 20_000)
+    informative = effect + rng.normal(0, 0.02, effect.size)
+    low, high = qini_interval(y, treated, informative, resamples=100, seed=1)
+    assert 0 < low < qini_coefficient(y, treated, informative) < high
+    y0 = (rng.random(effect.size) < 0.2).astype(np.int8)  # no effect at all
+    low0, high0 = qini_interval(y0, treated, rng.random(effect.size), resamples=100, seed=1)
+    assert low0 < 0 < high0
+    # Deterministic for a seed; another seed, another (close) interval.
+    assert qini_interval(y, treated, informative, resamples=100, seed=1) == (low, high)
+    assert qini_interval(y, treated, informative, resamples=100, seed=2) != (low, high)
+
+
+def test_qini_interval_narrows_with_more_customers() -> None:
+    small = _campaign(3, 4_000)
+    large = _campaign(3, 64_000)
+    widths = []
+    for y, treated, effect, _ in (small, large):
+        low, high = qini_interval(y, treated, effect, resamples=100, seed=0)
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 2  # ~1/sqrt(16) = 1/4 in theory
