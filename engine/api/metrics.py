@@ -68,7 +68,7 @@ class RuntimeCollector(Collector):
         info.add_metric(
             [],
             {
-                "model_version": runtime.models.current.version,
+                "model_version": runtime.models.version,
                 "rule_set": runtime.rules.current.hash[:12],
                 "rule_set_name": runtime.rules.current.name,
             },

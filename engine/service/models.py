@@ -115,50 +115,88 @@ def source_ref(version: str, ref: str) -> str:
     return version[len(prefix) :] if version.startswith(prefix) else ref
 
 
+NO_MODEL = "none"
+"""The version a holder without a model reports (in answers, /readyz and the metrics)."""
+
+
 class ModelHolder:
     """The live bundle of a process and how to replace it safely."""
 
-    def __init__(self, ref: str) -> None:
-        """Load ``ref``; raise if it cannot be: a service must not start without a model."""
+    def __init__(self, ref: str, *, required: bool = True) -> None:
+        """Load ``ref``. If it cannot be: raise, or with ``required=False`` start without a
+        model (``loaded`` is None, the error in ``last_error``) until a reload finds one —
+        the service answers with the rule set's declared fallback meanwhile, instead of
+        exiting and being restarted in a loop while, say, the registry starts up."""
         self.ref = ref
         self._lock = threading.Lock()
-        self._current = load_model(ref)
         self.last_error: str | None = None
+        self._current: LiveModel | None = None
+        try:
+            self._current = load_model(ref)
+        except Exception as error:
+            if required:
+                raise
+            self.last_error = _error_text(error)
+            logger.error("no model loaded, serving the fallback until one loads: %s",
+                         self.last_error)  # fmt: skip
+
+    @property
+    def loaded(self) -> LiveModel | None:
+        """The live model; None until one has loaded (``required=False``)."""
+        return self._current
 
     @property
     def current(self) -> LiveModel:
+        """The live model (callers that can do without one read ``loaded``)."""
+        if self._current is None:
+            raise RetentionError(f"no model loaded: {self.last_error}")
         return self._current
+
+    @property
+    def version(self) -> str:
+        return NO_MODEL if self._current is None else self._current.version
 
     def close(self) -> None:
         with self._lock:
-            self._current.discard()
+            if self._current is not None:
+                self._current.discard()
 
     def reload(self, *, force: bool = False) -> ModelReload:
-        """Load the bundle ``ref`` points at now, if that is another version (or ``force``)."""
+        """Load the bundle ``ref`` points at now, if that is another version (or ``force``,
+        or no model is loaded yet)."""
         with self._lock:
             live = self._current
+            kept = NO_MODEL if live is None else live.version
             try:
                 version = registry_version(self.ref)
-                if version is None and live.version.endswith(f":{_signature(Path(self.ref))}"):
+                if live is None:
+                    unchanged = False
+                elif version is None and live.version.endswith(f":{_signature(Path(self.ref))}"):
                     unchanged = True
                 else:
                     unchanged = version == live.version
                 if unchanged and not force:
                     self.last_error = None
-                    return ModelReload(ok=True, changed=False, version=live.version)
+                    return ModelReload(ok=True, changed=False, version=kept)
                 candidate = load_model(self.ref, version)
-            except RetentionError as error:
-                self.last_error = error.message
-                logger.error("model reload failed, keeping %s: %s", live.version, error.message)
-                return ModelReload(False, False, live.version, error.message)
             except Exception as error:  # an unloadable artefact must never stop the service
-                self.last_error = f"{type(error).__name__}: {error}"
-                logger.exception("model reload failed, keeping %s", live.version)
-                return ModelReload(False, False, live.version, self.last_error)
+                self.last_error = _error_text(error)
+                if isinstance(error, RetentionError):
+                    logger.error("model reload failed, keeping %s: %s", kept, self.last_error)
+                else:
+                    logger.exception("model reload failed, keeping %s", kept)
+                return ModelReload(False, False, kept, self.last_error)
             self.last_error = None
-            changed = candidate.version != live.version
+            changed = candidate.version != kept
             self._current = candidate
-            live.discard()  # requests still holding it use its in-memory boosters only
+            if live is not None:
+                live.discard()  # requests still holding it use its in-memory boosters only
             if changed:
-                logger.info("model %s is live (was %s)", candidate.version, live.version)
+                logger.info("model %s is live (was %s)", candidate.version, kept)
             return ModelReload(ok=True, changed=changed, version=candidate.version)
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, RetentionError):
+        return error.message
+    return f"{type(error).__name__}: {error}"

@@ -31,7 +31,7 @@ from engine.service.contacts import (
 )
 from engine.service.errors import InvalidRequest
 from engine.service.inputs import DecisionInput, RenewalInput, digest, look_up
-from engine.service.models import LiveModel, ModelHolder
+from engine.service.models import NO_MODEL, LiveModel, ModelHolder
 from engine.service.renewals import prepare_renewal, renewal_key
 from engine.service.scoring import Scorer, check_inline
 from engine.stores.customer_read import CustomerRead
@@ -45,12 +45,16 @@ class Live:
     """What one request decides with: read once, at its start."""
 
     rules: RuleSet
-    model: LiveModel
+    model: LiveModel | None  # None: no model has loaded yet (the fallback answers)
     now: datetime
 
     @property
+    def model_version(self) -> str:
+        return NO_MODEL if self.model is None else self.model.version
+
+    @property
     def versions(self) -> dict[str, str]:
-        return {"model": self.model.version, "rule_set": self.rules.hash}
+        return {"model": self.model_version, "rule_set": self.rules.hash}
 
 
 @dataclass
@@ -82,7 +86,7 @@ class DecisionService:
         self.scorer = scorer or Scorer()
 
     def live(self) -> Live:
-        return Live(self.rules.current, self.models.current, datetime.now(UTC))
+        return Live(self.rules.current, self.models.loaded, datetime.now(UTC))
 
     # -- checks shared by decisions and renewals -------------------------------------------
 
@@ -120,7 +124,7 @@ class DecisionService:
             (
                 "decision", str(group), str(request.intent), str(request.event),
                 str(request.limit), digest(request.features) if request.features else "-",
-                live.rules.hash[:16], live.model.version,
+                live.rules.hash[:16], live.model_version,
             )
         )  # fmt: skip
         cached = await self._cached(request.customer_id, key)
@@ -148,6 +152,9 @@ class DecisionService:
         }  # fmt: skip
         if found.record is None:
             return self._fallback(live, base, log_request, found.degraded)
+        if live.model is None:
+            why = f"no model loaded: {self.models.last_error}"
+            return self._fallback(live, base, log_request, (why,), "no model loaded")
         if request.features:
             check_inline(request.features, live.model)
         record = found.record
@@ -188,7 +195,7 @@ class DecisionService:
 
     def _fallback(
         self, live: Live, base: dict[str, Any], log_request: dict[str, Any],
-        degraded: tuple[str, ...],
+        degraded: tuple[str, ...], missing: str = "no customer data",
     ) -> Prepared:  # fmt: skip
         fallback = live.rules.fallback
         answer = {
@@ -199,9 +206,9 @@ class DecisionService:
                 {
                     "code": "degraded",
                     "rule": None,
-                    "text": "no customer data: the declared fallback answer"
+                    "text": f"{missing}: the declared fallback answer"
                     if fallback
-                    else "no customer data: nothing to offer",
+                    else f"{missing}: nothing to offer",
                 }
             ],
             "control_group": False,
@@ -303,7 +310,7 @@ class DecisionService:
             inputs_digest=inputs,
             request=request,
             response=answer,
-            model_version=live.model.version,
+            model_version=live.model_version,
             ruleset_hash=live.rules.hash,
             control_group=bool(answer["control_group"]),
             degraded=bool(answer["degraded"]),

@@ -30,7 +30,7 @@ def renewal_key(live: Live, request: RenewalInput, group: str | None) -> str:
             repr(request.current_premium), repr(request.proposed_premium),
             repr(request.new_business_premium),
             digest(request.features) if request.features else "-",
-            live.rules.hash[:16], live.model.version,
+            live.rules.hash[:16], live.model_version,
         )
     )  # fmt: skip
 
@@ -58,11 +58,13 @@ async def prepare_renewal(
         "new_business_premium": request.new_business_premium,
         "features": dict(request.features),
     }  # fmt: skip
-    if found.record is None:
+    if found.record is None or live.model is None:
+        why = list(found.degraded)
+        if live.model is None:
+            why.append(f"no model loaded: {service.models.last_error}")
         answer = {
-            **base, **_review_without_data(request), "degraded": True,
-            "degraded_reasons": list(found.degraded), "versions": live.versions,
-            "reused": False,
+            **base, **_review_without_data(request, live.model is None), "degraded": True,
+            "degraded_reasons": why, "versions": live.versions, "reused": False,
         }  # fmt: skip
         logged = service.log_record(live, answer, log_request, digest(log_request), "renewal")
         return Prepared(answer, logged, None, None)
@@ -135,9 +137,13 @@ async def prepare_renewal(
     return Prepared(answer, log_record, reserved, None if degraded else key)
 
 
-def _review_without_data(request: RenewalInput) -> dict[str, Any]:
-    """Feature store down and no inline features: a person decides."""
-    text = "no customer data (feature store unavailable): the renewal needs a review"
+def _review_without_data(request: RenewalInput, no_model: bool = False) -> dict[str, Any]:
+    """Feature store down and no inline features, or no model loaded: a person decides."""
+    text = (
+        "no model loaded: the renewal needs a review"
+        if no_model
+        else "no customer data (feature store unavailable): the renewal needs a review"
+    )
     unknown = {"premium": None, "churn_probability": None, "expected_value": None}
     return {
         "verdict": "review",

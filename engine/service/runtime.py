@@ -66,7 +66,7 @@ class Runtime:
             os.environ["MLFLOW_TRACKING_URI"] = settings.mlflow_tracking_uri
         keys = KeyStore(settings.keys_file, poll_s=settings.reload_poll_seconds)
         rules = RuleSetHolder(settings.rules_path)
-        models = ModelHolder(settings.model_uri)
+        models = ModelHolder(settings.model_uri, required=False)
         stores = build_stores(settings)
         answers: AnswerCache = (
             RedisAnswers(
@@ -85,11 +85,12 @@ class Runtime:
             consistency_window_s=settings.consistency_window_seconds,
             scorer=Scorer(method=settings.reason_method),
         )
-        service.scorer.predictors(models.current.bundle)  # built now, not on a request
+        if models.loaded is not None:
+            service.scorer.predictors(models.loaded.bundle)  # built now, not on a request
         settle_heap()
         logger.info(
             "service ready: model %s, rules %s, %s stores",
-            models.current.version,
+            models.version,
             rules.current.short_hash,
             "redis" if settings.redis_url else "embedded",
         )
@@ -111,8 +112,8 @@ class Runtime:
 
     def reload_model(self, *, force: bool = False) -> dict[str, Any]:
         result = self.models.reload(force=force)
-        if result.changed:
-            self.service.scorer.predictors(self.models.current.bundle)
+        if result.changed and self.models.loaded is not None:
+            self.service.scorer.predictors(self.models.loaded.bundle)
             settle_heap()
         return {
             "ok": result.ok,
@@ -143,8 +144,12 @@ class Runtime:
         """Each component with its status; ``ready`` is False only if nothing can answer."""
         components: dict[str, dict[str, Any]] = {
             "model": {
-                "status": "stale" if self.models.last_error else "ok",
-                "version": self.models.current.version,
+                "status": "unavailable"
+                if self.models.loaded is None
+                else "stale"
+                if self.models.last_error
+                else "ok",
+                "version": self.models.version,
                 "error": self.models.last_error,
             },
             "rules": {

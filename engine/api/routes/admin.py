@@ -18,7 +18,7 @@ async def versions(caller: Admin) -> Versions:
     runtime = caller.runtime
     rules = runtime.rules.current
     return Versions(
-        model=runtime.models.current.version,
+        model=runtime.models.version,
         model_ref=runtime.models.ref,
         rule_set=rules.hash,
         rule_set_name=rules.name,

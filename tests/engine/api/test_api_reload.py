@@ -107,3 +107,41 @@ def test_an_unloadable_model_never_replaces_the_live_one(
         assert rejected["error"]
         assert service.get("/readyz").json()["components"]["model"]["status"] == "stale"
         assert decide(service)["versions"]["model"] == live
+
+
+def test_without_a_model_the_service_answers_the_fallback_and_recovers_by_itself(
+    serve: Any, trained: Prepared, tmp_path: Path
+) -> None:
+    """The model is not there at startup (a registry still starting, a bundle not yet
+    copied): the service starts anyway, says so in /readyz and in every answer, answers
+    with the rule set's fallback, and takes the model as soon as a reload finds it."""
+    from engine.scoring.registry import resolve_bundle
+
+    bundle = tmp_path / "bundle"
+    with serve(model_uri=str(bundle)) as service:
+        ready = service.get("/readyz").json()
+        assert ready["status"] == "degraded"
+        assert ready["components"]["model"]["status"] == "unavailable"
+        assert ready["components"]["model"]["error"]
+        answer = decide(service)
+        assert answer["degraded"] is True
+        assert answer["versions"]["model"] == "none"
+        assert any("no model loaded" in why for why in answer["degraded_reasons"])
+        assert answer["scores"] is None
+        assert answer["reasons"][0]["text"].startswith("no model loaded")
+        renewal = service.post("/v1/renewals/check", {
+            "customer_id": trained.example_customer, "current_premium": 900.0,
+            "proposed_premium": 990.0}).json()  # fmt: skip
+        assert renewal["verdict"] == "review"
+        assert renewal["degraded"] is True
+        assert service.get("/v1/admin/versions", token="dev").json()["model"] == "none"
+
+        (tmp_path / "dl").mkdir()
+        with tracking_env(trained.tracking_uri):
+            shutil.copytree(resolve_bundle("champion", cache_dir=tmp_path / "dl"), bundle)
+        service.runtime.poll_once()  # what the poller does every interval
+        recovered = decide(service)
+        assert recovered["degraded"] is False
+        assert recovered["versions"]["model"].startswith("path:")
+        assert recovered["scores"] is not None
+        assert service.get("/readyz").json()["components"]["model"]["status"] == "ok"
