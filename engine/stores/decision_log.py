@@ -258,7 +258,10 @@ class SqlDecisionLog:
         max_wait_ms: float = 0.0,
         durability: Durability = "flush",
         writer: Writer = "thread",
+        write_timeout_s: float = 5.0,
     ) -> None:
+        """``write_timeout_s``: the ``loop`` writer fails a batch's decisions when the
+        database has not answered by then."""
         if writer not in ("process", "thread", "loop"):
             raise ConfigError(f"decision log writer: process, thread or loop, not {writer!r}")
         self.durability: Durability = durability
@@ -279,6 +282,7 @@ class SqlDecisionLog:
             on_loop = LoopWriterConfig(
                 _pg_connect(self.engine, durability), decisions.name,
                 tuple(c.name for c in decisions.columns), max_batch, max_wait_ms / 1000,
+                write_timeout_s,
             )  # fmt: skip
             self._writer = LoopGroupCommitWriter(
                 on_loop, on_error=inserter.describe, is_row_error=inserter.is_row_error

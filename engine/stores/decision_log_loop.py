@@ -41,6 +41,9 @@ class LoopWriterConfig:
     columns: tuple[str, ...]
     max_batch: int
     max_wait_s: float
+    timeout_s: float = 5.0
+    """A statement not answered by then fails its decisions (503) rather than holding them
+    for as long as the database hangs (a lock, a stalled disk)."""
 
 
 class LoopGroupCommitWriter:
@@ -100,7 +103,7 @@ class LoopGroupCommitWriter:
                 for one in live:  # find the bad row; the others still go in
                     await self._commit([one])
                 return
-            error = self._on_error(exc)
+            error = exc if isinstance(exc, DecisionLogUnavailable) else self._on_error(exc)
             for _, future in live:
                 if not future.done():
                     future.set_exception(error)
@@ -116,7 +119,15 @@ class LoopGroupCommitWriter:
         held = self._connection is not None and not self._connection.closed
         connection = await self._connected()
         try:
-            await connection.execute(statement, values, prepare=True)
+            async with asyncio.timeout(self._config.timeout_s):
+                await connection.execute(statement, values, prepare=True)
+        except TimeoutError:
+            # The statement may still commit: the decisions fail unanswered, never the
+            # reverse. The connection's state is unknown: a new one for the next batch.
+            self._drop()
+            raise DecisionLogUnavailable(
+                f"decision log: no answer from the database within {self._config.timeout_s} s"
+            ) from None
         except psycopg.Error:
             lost = connection.broken or connection.closed
             if lost:
@@ -124,7 +135,8 @@ class LoopGroupCommitWriter:
             if not (held and lost):
                 raise
             connection = await self._connected()  # it died while idle: once more, on a new one
-            await connection.execute(statement, values, prepare=True)
+            async with asyncio.timeout(self._config.timeout_s):
+                await connection.execute(statement, values, prepare=True)
 
     def _statement(self, rows: int) -> str:
         statement = self._statements.get(rows)

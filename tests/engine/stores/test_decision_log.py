@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -371,3 +372,36 @@ def test_the_loop_writer_needs_postgresql(tmp_path: Path) -> None:
     assert writer_for("postgresql://db/x", "auto") == "loop"
     assert writer_for(f"sqlite:///{tmp_path / 'd.db'}", "auto") == "process"
     assert writer_for("postgresql://db/x", "thread") == "thread"
+
+
+@pytest.mark.integration
+def test_the_loop_writer_fails_decisions_the_database_does_not_answer_in_time(
+    postgres_url: str,
+) -> None:
+    """A hung database (here: the table locked by another transaction) fails the waiting
+    decisions after the timeout instead of holding them; once it answers again, so does
+    the log."""
+    import psycopg
+
+    log = SqlDecisionLog(postgres_url, writer="loop", write_timeout_s=0.5)
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    options = dsn.split("options=", 1)[1] if "options=" in dsn else ""
+    base = dsn.split("?")[0]
+    held, later = decision("C1"), decision("C2")
+
+    async def main() -> float:
+        await log.log_async(decision("C0"))  # connected
+        with psycopg.connect(base, options=unquote(options)) as locker:
+            locker.execute("LOCK TABLE decisions IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            with pytest.raises(DecisionLogUnavailable, match=r"within 0\.5 s"):
+                await log.log_async(held)
+            waited = time.monotonic() - started
+        await log.log_async(later)  # the lock is gone: a new connection, logged
+        return waited
+
+    try:
+        assert asyncio.run(main()) < 2.0
+        assert log.get(later.decision_id) == later
+    finally:
+        log.close()
