@@ -213,7 +213,7 @@ class AsyncRedis:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # first use, or a new loop (each has its own transport)
             self._drop()
-            self._loop = loop
+            self._loop, self._connecting = loop, None  # another loop's attempt is not ours
         protocol = self._protocol
         if protocol is not None and not protocol.lost:
             return protocol
@@ -224,8 +224,17 @@ class AsyncRedis:
         return await asyncio.shield(self._connecting)
 
     def _connected_or_not(self, task: asyncio.Task[_Protocol]) -> None:
-        waiting, self._connecting = self._connecting, None
-        if waiting is None or waiting.done():
+        waiting = self._connecting
+        if waiting is None or waiting.get_loop() is not task.get_loop():
+            # An attempt of a loop this client has since left: close what it opened.
+            if not task.cancelled() and task.exception() is None:
+                task.result().fail(redis.ConnectionError("the client moved to another loop"))
+            return
+        self._connecting = None
+        if task.cancelled():
+            waiting.cancel()
+            return
+        if waiting.done():
             return
         error = task.exception()
         if error is None:
