@@ -22,7 +22,14 @@ from engine.errors import TrainingError
 from engine.features import FeatureSpec, build_matrix
 from engine.scoring.bundle import BundleManifest, ModelBundle, UpliftSpec, save_bundle
 from training.contract import ContractTable, Role
-from training.evaluation.bundle_eval import Evaluation, arms, evaluate_bundle, outcome
+from training.evaluation.bundle_eval import (
+    Evaluation,
+    arms,
+    evaluate_bundle,
+    outcome,
+    spread_verdict,
+)
+from training.evaluation.metrics import Z95
 from training.models.boosting import CHURN_PARAMS, fit_booster, split_mask
 from training.models.calibration import choose_calibrator
 from training.models.uplift import METHOD, UpliftData, fit_uplift
@@ -169,6 +176,15 @@ def train(
         "contract": table.contract.name,
     }
     notes = [f"{part} skipped: {reason}" for part, reason in skipped.items()]
+    for action in uplift_models:
+        spread = spread_verdict(evaluation.metrics, action)
+        if spread is not None and not spread.confirmed:
+            slope = evaluation.metrics[f"uplift_slope__{action}"]
+            se = evaluation.metrics[f"uplift_slope_se__{action}"]
+            notes.append(
+                f"uplift {action}: {spread.text}: calibration slope {slope:.2f} ± "
+                f"{Z95 * se:.2f}; its ranking is modelled but unproven on this data"
+            )
     if value is not None:
         notes.append(f"value: {value_note}")
     return TrainResult(bundle, evaluation, test, params, notes)

@@ -97,7 +97,10 @@ def train(
                 )  # fmt: skip
         for note in result.notes:
             console.print(f"[yellow]note:[/yellow] {note}")
-        names = [*HEADLINE, *sorted(k for k in metrics if k.startswith("qini__"))]
+        names = [
+            *HEADLINE,
+            *sorted(k for k in metrics if k.startswith(("qini__", "uplift_slope__"))),
+        ]
         console.print(_metrics_table({"held-out": metrics}, names))
         console.print(f"run id: {logged.run_id}")
         console.print(f"model: {logged.model_uri}")

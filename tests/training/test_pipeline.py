@@ -146,3 +146,38 @@ def test_each_actions_qini_comes_with_its_interval_and_the_report_says_what_it_m
     page = write_html(tmp_path / "r.html", "t", {"model": metrics}, {}).read_text()
     assert "Uplift rankings" in page
     assert page.count("better than random") + page.count("not distinguishable") == len(actions)
+
+
+def test_each_action_gets_an_uplift_calibration_and_unconfirmed_rankings_are_noted(
+    trained: TrainResult, tmp_path: Path
+) -> None:
+    from training.evaluation.bundle_eval import spread_verdict
+    from training.evaluation.metrics import Z95
+    from training.evaluation.report import write_html, write_plots
+
+    evaluation = trained.evaluation
+    metrics = evaluation.metrics
+    actions = sorted(name.removeprefix("qini__") for name in metrics if name.startswith("qini__"))
+    assert sorted(evaluation.uplift_groups) == actions
+    unconfirmed = []
+    for action in actions:
+        slope, se = metrics[f"uplift_slope__{action}"], metrics[f"uplift_slope_se__{action}"]
+        assert np.isfinite(slope)
+        assert se > 0
+        groups = evaluation.uplift_groups[action]
+        assert 2 <= len(groups) <= 5
+        assert groups["mean_predicted"].is_monotonic_increasing
+        verdict = spread_verdict(metrics, action)
+        assert verdict is not None
+        assert verdict.confirmed == (slope - Z95 * se > 0)
+        if not verdict.confirmed:
+            unconfirmed.append(action)
+    noted = [
+        a for a in actions if any(n.startswith(f"uplift {a}: ranking not") for n in trained.notes)
+    ]
+    assert noted == unconfirmed
+    plots = write_plots(evaluation, trained.bundle, tmp_path / "report")
+    for action in actions:
+        assert plots[f"uplift_calibration__{action}"].read_bytes()[:4] == b"\x89PNG"
+    page = write_html(tmp_path / "r.html", "t", {"model": metrics}, plots).read_text()
+    assert page.count("ranking confirmed") + page.count("ranking not confirmed") == len(actions)

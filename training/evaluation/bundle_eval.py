@@ -7,7 +7,9 @@ the campaign's randomised arms (each action against control).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +18,7 @@ import pandas as pd
 from engine.scoring.bundle import ModelBundle
 from training.contract import ContractTable
 from training.evaluation.metrics import (
+    Z95,
     Curve,
     calibration_table,
     classification_metrics,
@@ -23,6 +26,8 @@ from training.evaluation.metrics import (
     qini_coefficient,
     qini_curve,
     qini_interval,
+    uplift_by_group,
+    uplift_calibration,
 )
 
 BoolArray = npt.NDArray[np.bool_]
@@ -42,6 +47,30 @@ class Evaluation:
     calibration: pd.DataFrame
     gains: Curve
     qini: dict[str, Curve] = field(default_factory=dict)
+    uplift_groups: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per action, observed against predicted effect by quintile of the predicted uplift."""
+
+
+class SpreadVerdict(NamedTuple):
+    confirmed: bool
+    """The held-out campaign shows the model's differences between customers (slope > 0)."""
+    text: str
+
+
+def spread_verdict(metrics: Mapping[str, float], action: str) -> SpreadVerdict | None:
+    """What the held-out campaign says about ``action``'s predicted differences between
+    customers (the calibration slope's 95 % interval, ``uplift_calibration``), or None when
+    the metrics hold no slope for it."""
+    slope = metrics.get(f"uplift_slope__{action}")
+    se = metrics.get(f"uplift_slope_se__{action}")
+    if slope is None or se is None:
+        return None
+    low, high = slope - Z95 * se, slope + Z95 * se
+    if low <= 0.0:
+        text = "ranking not confirmed by the held-out campaign (too few customers to tell)"
+        return SpreadVerdict(False, text)
+    size = "narrower than" if low > 1.0 else "wider than" if high < 1.0 else "about"
+    return SpreadVerdict(True, f"ranking confirmed; predicted differences {size} the observed")
 
 
 def arms(table: ContractTable) -> npt.NDArray[np.object_]:
@@ -76,7 +105,8 @@ def evaluate_bundle(
     """Metrics of ``bundle`` on ``table`` (restricted to ``rows`` when given)."""
     selected = np.ones(len(table), dtype=bool) if rows is None else rows
     arm = arms(table)
-    untreated = selected & np.array([a is None for a in arm])
+    no_action = np.array([a is None for a in arm], dtype=bool)
+    untreated = selected & no_action
     y_all = table.label.to_numpy(dtype=np.float64)
     x = bundle.matrix(table.frame)
     p = bundle.p_churn(x[untreated])
@@ -85,29 +115,38 @@ def evaluate_bundle(
     metrics["churn_rows"] = float(untreated.sum())
 
     qini: dict[str, Curve] = {}
+    groups: dict[str, pd.DataFrame] = {}
     if bundle.uplift_models:
         control = selected & control_rows(table)
         y_out = outcome(table)
         uplift = bundle.uplift(x)
+        # The churn model's no-action probability: a covariate that narrows the
+        # calibration fit's interval (uplift_calibration).
+        campaign = control | (selected & ~no_action)
+        baseline = np.zeros(len(table))
+        if campaign.any():
+            baseline[campaign] = bundle.p_churn(x[campaign])
         for action, score in uplift.items():
             rows_a = control | (selected & (arm == action))
             treated = arm[rows_a] == action
             if treated.sum() == 0 or (~treated).sum() == 0:
                 continue
-            qini[action] = qini_curve(y_out[rows_a], treated, score[rows_a])
-            metrics[f"qini__{action}"] = qini_coefficient(y_out[rows_a], treated, score[rows_a])
-            low, high = qini_interval(
-                y_out[rows_a], treated, score[rows_a], seed=QINI_SEED + len(qini)
-            )
+            y_arm, s_arm = y_out[rows_a], score[rows_a]
+            qini[action] = qini_curve(y_arm, treated, s_arm)
+            metrics[f"qini__{action}"] = qini_coefficient(y_arm, treated, s_arm)
+            low, high = qini_interval(y_arm, treated, s_arm, seed=QINI_SEED + len(qini))
             metrics[f"qini_low__{action}"], metrics[f"qini_high__{action}"] = low, high
             metrics[f"uplift_mean__{action}"] = float(score[selected].mean())
             # What the held-out campaign says the average effect was (control churn rate −
             # treated churn rate): the check of the predicted magnitude on real data. Noisy:
             # its standard error is about sqrt(2·p(1−p)/n) for n customers per arm.
-            y_arm = y_out[rows_a]
             metrics[f"uplift_observed__{action}"] = float(
                 y_arm[~treated].mean() - y_arm[treated].mean()
             )
+            fit = uplift_calibration(y_arm, treated, s_arm, baseline[rows_a])
+            metrics[f"uplift_slope__{action}"] = fit.slope
+            metrics[f"uplift_slope_se__{action}"] = fit.slope_se
+            groups[action] = uplift_by_group(y_arm, treated, s_arm)
     return Evaluation(
         metrics=metrics,
         y=y,
@@ -115,4 +154,5 @@ def evaluate_bundle(
         calibration=calibration_table(y, p),
         gains=gains_curve(y, p),
         qini=qini,
+        uplift_groups=groups,
     )

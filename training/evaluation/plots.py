@@ -12,13 +12,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from training.evaluation.metrics import Curve, calibration_table, gains_curve
+from training.evaluation.metrics import Z95, Curve, calibration_table, gains_curve
 
-__all__ = ["plot_calibration", "plot_feature_importance", "plot_gains", "plot_qini"]
+__all__ = [
+    "plot_calibration",
+    "plot_feature_importance",
+    "plot_gains",
+    "plot_qini",
+    "plot_uplift_calibration",
+]
 
 _SIZE = (6.0, 4.5)
 _DPI = 100
@@ -146,4 +153,32 @@ def plot_feature_importance(
     ax.barh([names[i] for i in order], vals[order], color="tab:blue")
     ax.set_xlabel("importance")
     ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_uplift_calibration(
+    groups: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str = "Uplift calibration",
+) -> Path:
+    """Observed against predicted churn reduction per group of the predicted uplift, with
+    95 % error bars (``metrics.uplift_by_group``): on the diagonal, the campaign shows the
+    differences between customers the model predicts."""
+    if groups.empty:
+        raise ValueError("nothing to plot")
+    predicted = groups["mean_predicted"].to_numpy(dtype=float)
+    observed = groups["observed"].to_numpy(dtype=float)
+    error = Z95 * groups["se"].to_numpy(dtype=float)
+    fig = Figure(figsize=_SIZE, layout="constrained")
+    ax = fig.add_subplot()
+    low = float(min(predicted.min(), (observed - error).min(), 0.0))
+    high = float(max(predicted.max(), (observed + error).max(), 0.0))
+    ax.plot([low, high], [low, high], linestyle="--", color="grey", linewidth=1, label="perfect")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.errorbar(predicted, observed, yerr=error, marker="o", capsize=3, label="observed (95 %)")
+    ax.set_xlabel("mean predicted churn reduction (group of the predicted uplift)")
+    ax.set_ylabel("observed churn reduction (control − treated)")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
     return _save(fig, path)

@@ -10,17 +10,20 @@ from pathlib import Path
 import numpy as np
 
 from engine.scoring.bundle import ModelBundle
-from training.evaluation.bundle_eval import Evaluation
+from training.evaluation.bundle_eval import Evaluation, spread_verdict
+from training.evaluation.metrics import Z95
 from training.evaluation.plots import (
     plot_calibration,
     plot_feature_importance,
     plot_gains,
     plot_qini,
+    plot_uplift_calibration,
 )
 
 
 def write_plots(evaluation: Evaluation, bundle: ModelBundle, out_dir: Path) -> dict[str, Path]:
-    """Calibration, gains, Qini per action and feature importance, as PNG files."""
+    """Calibration, gains, feature importance, and per action the Qini curve and the uplift
+    calibration, as PNG files."""
     plots = {
         "calibration": plot_calibration(
             evaluation.y, evaluation.p_churn, out_dir / "calibration.png",
@@ -41,6 +44,11 @@ def write_plots(evaluation: Evaluation, bundle: ModelBundle, out_dir: Path) -> d
         plots[f"qini__{action}"] = plot_qini(
             {"model": curve}, out_dir / f"qini__{action}.png", title=f"Qini curve: {action}"
         )
+    for action, groups in evaluation.uplift_groups.items():
+        plots[f"uplift_calibration__{action}"] = plot_uplift_calibration(
+            groups, out_dir / f"uplift_calibration__{action}.png",
+            title=f"Uplift calibration: {action} (held-out campaign)",
+        )  # fmt: skip
     return plots
 
 
@@ -54,7 +62,9 @@ def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 def _qini_section(metrics: Mapping[str, Mapping[str, float]]) -> str:
     """Per model and action: the held-out Qini, its 95 % bootstrap interval, and whether
-    the ranking is distinguishable from random targeting with this data."""
+    the ranking is distinguishable from random targeting with this data; the calibration
+    slope (1 = the predicted differences between customers are the observed ones) and
+    what it says."""
     rows = []
     for model, values in metrics.items():
         for name in sorted(values):
@@ -68,10 +78,21 @@ def _qini_section(metrics: Mapping[str, Mapping[str, float]]) -> str:
                 else "not distinguishable from random targeting with this data"
             )
             point = values.get(f"qini__{action}", float("nan"))
-            rows.append((model, action, f"{point:.5f}", f"{low:.5f} – {high:.5f}", verdict))
+            slope = values.get(f"uplift_slope__{action}", float("nan"))
+            slope_se = values.get(f"uplift_slope_se__{action}", float("nan"))
+            spread = spread_verdict(values, action)
+            rows.append(
+                (
+                    model, action, f"{point:.5f}", f"{low:.5f} – {high:.5f}", verdict,
+                    f"{slope:.2f} ± {Z95 * slope_se:.2f}", spread.text if spread else "—",
+                )
+            )  # fmt: skip
     if not rows:
         return ""
-    header = ("model", "action", "Qini (held out)", "95 % interval", "verdict")
+    header = (
+        "model", "action", "Qini (held out)", "95 % interval", "verdict",
+        "calibration slope (95 %)", "what the campaign confirms",
+    )  # fmt: skip
     return f"<h2>Uplift rankings</h2>{_table(rows, header)}"
 
 

@@ -17,6 +17,8 @@ from training.evaluation.metrics import (
     qini_coefficient,
     qini_curve,
     qini_interval,
+    uplift_by_group,
+    uplift_calibration,
     uplift_curve,
 )
 
@@ -265,3 +267,63 @@ def test_qini_interval_narrows_with_more_customers() -> None:
         low, high = qini_interval(y, treated, effect, resamples=100, seed=0)
         widths.append(high - low)
     assert widths[1] < widths[0] / 2  # ~1/sqrt(16) = 1/4 in theory
+
+
+# -- uplift calibration -----------------------------------------------------------------
+
+
+def test_uplift_calibration_reads_the_spread_of_the_predictions() -> None:
+    y, treated, effect, rng = _campaign(13, 200_000)
+    exact = uplift_calibration(y, treated, effect)
+    assert exact.ate == pytest.approx(effect.mean(), abs=3 * exact.ate_se)
+    assert exact.slope == pytest.approx(1.0, abs=3 * exact.slope_se)
+    assert exact.slope_se < 0.1
+    # predictions half as far apart as the truth: the campaign shows twice their spread
+    narrow = uplift_calibration(y, treated, effect.mean() + 0.5 * (effect - effect.mean()))
+    assert narrow.slope == pytest.approx(2.0, abs=3 * narrow.slope_se)
+    # a shift of every prediction changes neither the slope nor the average effect
+    shifted = uplift_calibration(y, treated, effect + 0.3)
+    assert shifted.slope == pytest.approx(exact.slope, abs=1e-9)
+    assert shifted.ate == pytest.approx(exact.ate, abs=1e-9)
+    # a ranking that knows nothing: slope indistinguishable from 0
+    blind = uplift_calibration(y, treated, rng.random(y.size))
+    assert abs(blind.slope) < 3 * blind.slope_se
+
+
+def test_uplift_calibration_baseline_only_narrows_the_interval() -> None:
+    rng = np.random.default_rng(21)
+    n = 40_000
+    base = rng.uniform(0.05, 0.6, n)
+    effect = rng.uniform(0.0, 0.1, n)
+    treated = rng.integers(0, 2, n)
+    y = (rng.random(n) < base - treated * effect).astype(np.int8)
+    plain = uplift_calibration(y, treated, effect)
+    adjusted = uplift_calibration(y, treated, effect, baseline=base)
+    assert adjusted.slope_se < plain.slope_se
+    assert adjusted.ate_se < plain.ate_se
+    for fit in (plain, adjusted):
+        assert fit.slope == pytest.approx(1.0, abs=3 * fit.slope_se)
+
+
+def test_uplift_by_group_by_hand() -> None:
+    # two groups of 4 by score; low group: control churns 1/2, treated 1/2; high group:
+    # control churns 2/2, treated 0/2
+    y = [1, 0, 1, 0, 1, 1, 0, 0]
+    treated = [0, 0, 1, 1, 0, 0, 1, 1]
+    score = [0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.8]
+    table = uplift_by_group(y, treated, score, n_groups=2)
+    np.testing.assert_allclose(table["observed"], [0.0, 1.0])
+    np.testing.assert_allclose(table["mean_predicted"], [0.1, 0.875])
+    np.testing.assert_allclose(table["se"], [np.sqrt(0.25 / 2 + 0.25 / 2), 0.0])
+    assert table["treated"].tolist() == [2, 2]
+    assert table["control"].tolist() == [2, 2]
+
+
+def test_uplift_by_group_follows_the_true_effect() -> None:
+    y, treated, effect, _ = _campaign(17, 200_000)
+    table = uplift_by_group(y, treated, effect, n_groups=5)
+    # half the customers have no effect (tied at 0): their quantile edges merge into one group
+    assert len(table) == 4
+    assert table["observed"].is_monotonic_increasing
+    for row in table.itertuples():
+        assert row.observed == pytest.approx(row.mean_predicted, abs=4 * row.se + 0.005)

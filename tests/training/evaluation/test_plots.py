@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.evaluation.metrics import qini_curve, uplift_curve
+from training.evaluation.metrics import qini_curve, uplift_by_group, uplift_curve
 from training.evaluation.plots import (
     plot_calibration,
     plot_feature_importance,
     plot_gains,
     plot_qini,
+    plot_uplift_calibration,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -77,3 +78,14 @@ def test_plot_feature_importance(tmp_path: Path) -> None:
     _assert_png(out)
     with pytest.raises(ValueError, match="same length"):
         plot_feature_importance(names[:3], values, tmp_path / "bad.png")
+
+
+def test_plot_uplift_calibration(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    effect = rng.uniform(-0.05, 0.15, 20_000)
+    treated = rng.integers(0, 2, effect.size)
+    y = (rng.random(effect.size) < 0.3 - treated * effect).astype(int)
+    groups = uplift_by_group(y, treated, effect)
+    _assert_png(plot_uplift_calibration(groups, tmp_path / "uplift_calibration.png"))
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plot_uplift_calibration(groups.iloc[:0], tmp_path / "empty.png")
