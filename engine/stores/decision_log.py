@@ -172,10 +172,16 @@ class RowInserter:
     (bench/results/service.md). A held connection that died while idle (the database
     restarted) fails the batch's INSERT; that batch is then tried once more on a new
     connection. A failure at COMMIT is never retried: the rows may be in.
+
+    ``write_timeout_s``: a statement the database has not finished by then fails (its
+    decisions get 503) rather than holding every decision behind it while the database
+    hangs or a lock is held: PostgreSQL's ``statement_timeout`` and SQLite's
+    ``busy_timeout`` on the held connection, as the loop writer's timeout does there.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_timeout_s: float | None = None) -> None:
         self.engine = engine
+        self._timeout_ms = None if write_timeout_s is None else max(1, round(write_timeout_s * 1e3))
         # PostgreSQL: rows go to the driver as they are, JSON already text (serialised once,
         # in the caller's thread): SQLAlchemy's statement execution and second json.dumps
         # cost the writer 0.31 ms of CPU per one-row commit, this path 0.13 ms
@@ -204,7 +210,7 @@ class RowInserter:
     def _insert(self, batch: list[Row]) -> None:
         connection = self._connection
         if connection is None:
-            connection = self._connection = self.engine.connect()
+            connection = self._connection = self._connect()
         try:
             if self.raw:
                 connection.exec_driver_sql(self._insert_sql, batch)
@@ -219,6 +225,21 @@ class RowInserter:
         except BaseException:
             self._discard()
             raise
+
+    def _connect(self) -> Connection:
+        connection = self.engine.connect()
+        if self._timeout_ms is not None:
+            try:
+                if self.raw:
+                    # Committed at once: a SET in a transaction that later aborts is undone.
+                    connection.exec_driver_sql(f"SET statement_timeout = {self._timeout_ms}")
+                    connection.commit()
+                else:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {self._timeout_ms}")
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
     def _discard(self) -> None:
         connection, self._connection = self._connection, None
@@ -260,8 +281,9 @@ class SqlDecisionLog:
         writer: Writer = "thread",
         write_timeout_s: float = 5.0,
     ) -> None:
-        """``write_timeout_s``: the ``loop`` writer fails a batch's decisions when the
-        database has not answered by then."""
+        """``write_timeout_s``: every writer fails a batch's decisions when the database
+        has not answered by then (the loop writer by its own clock, the others by the
+        database's statement or busy timeout, ``RowInserter``)."""
         if writer not in ("process", "thread", "loop"):
             raise ConfigError(f"decision log writer: process, thread or loop, not {writer!r}")
         self.durability: Durability = durability
@@ -271,7 +293,7 @@ class SqlDecisionLog:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise _unavailable(exc) from exc
-        self._inserter = inserter = RowInserter(self.engine)
+        self._inserter = inserter = RowInserter(self.engine, write_timeout_s)
         self._raw = inserter.raw
         self._writer: GroupCommitWriter | ProcessGroupCommitWriter | LoopGroupCommitWriter
         self._sync = threading.Lock()  # the loop writer's synchronous callers share the inserter
@@ -288,7 +310,7 @@ class SqlDecisionLog:
                 on_loop, on_error=inserter.describe, is_row_error=inserter.is_row_error
             )
         elif writer == "process":
-            config = WriterConfig(url, durability, max_batch, max_wait_ms / 1000)
+            config = WriterConfig(url, durability, max_batch, max_wait_ms / 1000, write_timeout_s)
             self._writer = ProcessGroupCommitWriter(config)
         else:
             self._writer = GroupCommitWriter(

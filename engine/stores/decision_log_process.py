@@ -58,6 +58,7 @@ class WriterConfig:
     durability: Literal["flush", "commit"]
     max_batch: int
     max_wait_s: float
+    write_timeout_s: float | None = None
 
 
 Waiter = Future[None] | asyncio.Future[None]
@@ -346,7 +347,8 @@ def serve(rows: Connection, acks: Connection) -> None:
     from engine.stores.decision_log import RowInserter, make_engine
 
     config: WriterConfig = _receive(rows)
-    inserter = RowInserter(make_engine(config.url, durability=config.durability))
+    engine = make_engine(config.url, durability=config.durability)
+    inserter = RowInserter(engine, config.write_timeout_s)
     ready: list[Ack] = []  # touched on the writer thread only (callbacks and on_batch)
 
     def acknowledge(sequence: int, future: Future[None]) -> None:

@@ -405,3 +405,72 @@ def test_the_loop_writer_fails_decisions_the_database_does_not_answer_in_time(
         assert log.get(later.decision_id) == later
     finally:
         log.close()
+
+
+def _lock_and_log(log: SqlDecisionLog, lock: contextlib.AbstractContextManager[object]) -> float:
+    """With ``lock`` held by another connection, log one decision (it must fail, not wait),
+    then one after the lock is gone (it must be logged). Returns the failing call's wait."""
+    held, later = decision("C1"), decision("C2")
+
+    async def main() -> float:
+        await log.log_async(decision("C0"))  # connected
+        with lock:
+            started = time.monotonic()
+            with pytest.raises(DecisionLogUnavailable, match=r"statement timeout|locked"):
+                await log.log_async(held)
+            waited = time.monotonic() - started
+        await log.log_async(later)
+        return waited
+
+    waited = asyncio.run(main())
+    assert log.get(held.decision_id) is None  # failed is failed: never logged behind the 503
+    assert log.get(later.decision_id) == later
+    return waited
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_thread_and_process_writers_fail_decisions_a_locked_postgresql_table_holds(
+    postgres_url: str, writer: Writer
+) -> None:
+    import psycopg
+
+    log = SqlDecisionLog(postgres_url, writer=writer, write_timeout_s=0.5)
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    options = dsn.split("options=", 1)[1] if "options=" in dsn else ""
+
+    @contextlib.contextmanager
+    def locked() -> Iterator[None]:
+        with psycopg.connect(dsn.split("?")[0], options=unquote(options)) as locker:
+            locker.execute("LOCK TABLE decisions IN ACCESS EXCLUSIVE MODE")
+            yield
+
+    try:
+        assert 0.4 < _lock_and_log(log, locked()) < 2.0
+    finally:
+        log.close()
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_thread_and_process_writers_fail_decisions_a_locked_sqlite_file_holds(
+    tmp_path: Path, writer: Writer
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "decisions.db"
+    log = SqlDecisionLog(f"sqlite:///{path}", writer=writer, write_timeout_s=0.5)
+
+    @contextlib.contextmanager
+    def locked() -> Iterator[None]:
+        locker = sqlite3.connect(path, isolation_level=None)
+        try:
+            locker.execute("BEGIN IMMEDIATE")  # holds the one writer lock
+            yield
+            locker.execute("ROLLBACK")
+        finally:
+            locker.close()
+
+    try:
+        assert 0.4 < _lock_and_log(log, locked()) < 2.0
+    finally:
+        log.close()
