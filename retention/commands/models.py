@@ -130,10 +130,20 @@ def evaluate(
         if against is not None:
             refs[against] = load_bundle(against)
         metrics = {ref: evaluate_bundle(bundle, table).metrics for ref, bundle in refs.items()}
+        # Figures on a model's own training rows flatter it (most of all the uplift
+        # calibration): say so rather than let them pass for a held-out comparison.
+        notes = [
+            f"{ref} was trained on this table: its figures here include its own training "
+            "rows; its held-out figures are in its training run"
+            for ref, bundle in refs.items()
+            if bundle.manifest.data_fingerprint == table.fingerprint
+        ]
+        for note in notes:
+            console.print(f"[yellow]note:[/yellow] {note}")
         names = sorted({k for m in metrics.values() for k in m})
         console.print(_metrics_table(metrics, names))
         if report is not None:
-            write_html(report, f"Evaluation on {data.name}", metrics, {})
+            write_html(report, f"Evaluation on {data.name}", metrics, {}, notes)
             console.print(f"report: {report}")
 
 

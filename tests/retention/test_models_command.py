@@ -52,6 +52,13 @@ def test_train_register_promote_evaluate_score(workdir: Path) -> None:
     assert code == 0, out
     assert "churn_roc_auc" in out
     assert "trained/bundle" in out
+    words = " ".join(out.split())
+    assert "champion was trained on this table" in words
+    assert "trained/bundle was trained on this table" in words
+    generate_book(3_000, seed=6).to_parquet(workdir / "other.parquet")
+    code, out = _run("evaluate", "--data", "other.parquet")
+    assert code == 0, out
+    assert "trained on this table" not in " ".join(out.split())
 
     code, out = _run("score", "--data", "book.parquet", "--out", "scores.csv")
     assert code == 0, out
