@@ -222,6 +222,39 @@ def eligible_actions(
     return keep, skipped, counts
 
 
+def fit_s_learner_uplift(
+    data: UpliftData,
+    actions: Sequence[str],
+    seed: int,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, FloatArray]:
+    """The S-learner committee's uplift of every data row, per action (module docstring).
+
+    Rows: the untreated and the treated customers of ``actions``; member k of the
+    ``S_LEARNER_FOLDS`` is trained on the other folds and stopped early on fold k."""
+    untreated = np.array([a is None for a in data.arm])
+    known = untreated | np.isin(data.arm, list(actions))
+    codes = np.zeros(len(data.y))
+    for i, action in enumerate(actions, start=1):
+        codes[data.arm == action] = i
+    s_categorical = [*data.categorical, data.x.shape[1]]
+    s_x, s_y = _with_action(data.x[known], codes[known]), data.y[known]
+    uplift = {action: np.zeros(len(data.y)) for action in actions}
+    fold = np.random.default_rng([seed + 1, SPLIT_SALT]).integers(0, S_LEARNER_FOLDS, len(s_y))
+    for k in range(S_LEARNER_FOLDS):
+        progress(f"uplift: S-learner over all actions ({k + 1} of {S_LEARNER_FOLDS})")
+        valid = fold == k
+        model = fit_booster(
+            s_x[~valid], s_y[~valid], s_x[valid], s_y[valid], S_LEARNER_PARAMS, s_categorical,
+            seed + k,
+        )  # fmt: skip
+        none = _predict(model, _with_action(data.x, 0.0))
+        for i, action in enumerate(actions, start=1):
+            treated = _predict(model, _with_action(data.x, float(i)))
+            uplift[action] += (none - treated) / S_LEARNER_FOLDS
+    return uplift
+
+
 def fit_uplift(
     data: UpliftData,
     mu0: Callable[[FloatArray], FloatArray],
@@ -236,27 +269,7 @@ def fit_uplift(
     actions, skipped, counts = eligible_actions(data, min_rows, min_events)
     if not actions:
         return UpliftFit({}, skipped, counts)
-    untreated = np.array([a is None for a in data.arm])
-    known = untreated | np.isin(data.arm, actions)
-    codes = np.zeros(len(data.y))
-    for i, action in enumerate(actions, start=1):
-        codes[data.arm == action] = i
-    s_categorical = [*data.categorical, data.x.shape[1]]
-
-    s_x, s_y = _with_action(data.x[known], codes[known]), data.y[known]
-    s_uplift = {action: np.zeros(len(data.y)) for action in actions}
-    fold = np.random.default_rng([seed + 1, SPLIT_SALT]).integers(0, S_LEARNER_FOLDS, len(s_y))
-    for k in range(S_LEARNER_FOLDS):
-        progress(f"uplift: S-learner over all actions ({k + 1} of {S_LEARNER_FOLDS})")
-        valid = fold == k
-        s_model = fit_booster(
-            s_x[~valid], s_y[~valid], s_x[valid], s_y[valid], S_LEARNER_PARAMS, s_categorical,
-            seed + k,
-        )  # fmt: skip
-        s_none = _predict(s_model, _with_action(data.x, 0.0))
-        for i, action in enumerate(actions, start=1):
-            s_action = _predict(s_model, _with_action(data.x, float(i)))
-            s_uplift[action] += (s_none - s_action) / S_LEARNER_FOLDS
+    s_uplift = fit_s_learner_uplift(data, actions, seed, progress)
     mu0_all = mu0(data.x)
     progress("uplift: log-odds offset learner (shared contact stage, then per action)")
     offset = fit_offset_uplift(data, mu0_all, actions, seed).uplift(data.x, mu0_all)
