@@ -29,7 +29,6 @@ from training.evaluation.bundle_eval import (
     outcome,
     spread_verdict,
 )
-from training.evaluation.metrics import Z95
 from training.models.boosting import CHURN_PARAMS, fit_booster, split_mask
 from training.models.calibration import choose_calibrator
 from training.models.uplift import METHOD, UpliftData, fit_uplift
@@ -179,11 +178,9 @@ def train(
     for action in uplift_models:
         spread = spread_verdict(evaluation.metrics, action)
         if spread is not None and not spread.confirmed:
-            slope = evaluation.metrics[f"uplift_slope__{action}"]
-            se = evaluation.metrics[f"uplift_slope_se__{action}"]
             notes.append(
-                f"uplift {action}: {spread.text}: calibration slope {slope:.2f} ± "
-                f"{Z95 * se:.2f}; its ranking is modelled but unproven on this data"
+                f"uplift {action}: {spread.text}: calibration slope {spread.interval}; "
+                "its ranking is modelled but unproven on this data"
             )
     if value is not None:
         notes.append(f"value: {value_note}")

@@ -347,8 +347,9 @@ def serve(rows: Connection, acks: Connection) -> None:
     from engine.stores.decision_log import RowInserter, make_engine
 
     config: WriterConfig = _receive(rows)
-    engine = make_engine(config.url, durability=config.durability)
-    inserter = RowInserter(engine, config.write_timeout_s)
+    inserter = RowInserter(
+        make_engine(config.url, durability=config.durability), config.write_timeout_s
+    )
     ready: list[Ack] = []  # touched on the writer thread only (callbacks and on_batch)
 
     def acknowledge(sequence: int, future: Future[None]) -> None:

@@ -55,6 +55,8 @@ class SpreadVerdict(NamedTuple):
     confirmed: bool
     """The held-out campaign shows the model's differences between customers (slope > 0)."""
     text: str
+    interval: str
+    """The calibration slope and its 95 % half-width, e.g. ``1.00 ± 1.21``."""
 
 
 def spread_verdict(metrics: Mapping[str, float], action: str) -> SpreadVerdict | None:
@@ -66,11 +68,13 @@ def spread_verdict(metrics: Mapping[str, float], action: str) -> SpreadVerdict |
     if slope is None or se is None:
         return None
     low, high = slope - Z95 * se, slope + Z95 * se
+    interval = f"{slope:.2f} ± {Z95 * se:.2f}"
     if low <= 0.0:
         text = "ranking not confirmed by the held-out campaign (too few customers to tell)"
-        return SpreadVerdict(False, text)
+        return SpreadVerdict(False, text, interval)
     size = "narrower than" if low > 1.0 else "wider than" if high < 1.0 else "about"
-    return SpreadVerdict(True, f"ranking confirmed; predicted differences {size} the observed")
+    text = f"ranking confirmed; predicted differences {size} the observed"
+    return SpreadVerdict(True, text, interval)
 
 
 def arms(table: ContractTable) -> npt.NDArray[np.object_]:

@@ -58,6 +58,7 @@ Z95 = 1.959964
 __all__ = [
     "Z95",
     "Curve",
+    "UpliftCalibration",
     "auuc",
     "calibration_table",
     "classification_metrics",

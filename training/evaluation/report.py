@@ -11,7 +11,6 @@ import numpy as np
 
 from engine.scoring.bundle import ModelBundle
 from training.evaluation.bundle_eval import Evaluation, spread_verdict
-from training.evaluation.metrics import Z95
 from training.evaluation.plots import (
     plot_calibration,
     plot_feature_importance,
@@ -78,13 +77,11 @@ def _qini_section(metrics: Mapping[str, Mapping[str, float]]) -> str:
                 else "not distinguishable from random targeting with this data"
             )
             point = values.get(f"qini__{action}", float("nan"))
-            slope = values.get(f"uplift_slope__{action}", float("nan"))
-            slope_se = values.get(f"uplift_slope_se__{action}", float("nan"))
             spread = spread_verdict(values, action)
             rows.append(
                 (
                     model, action, f"{point:.5f}", f"{low:.5f} – {high:.5f}", verdict,
-                    f"{slope:.2f} ± {Z95 * slope_se:.2f}", spread.text if spread else "—",
+                    spread.interval if spread else "—", spread.text if spread else "—",
                 )
             )  # fmt: skip
     if not rows:
