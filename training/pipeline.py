@@ -130,6 +130,7 @@ def train(
             config.min_action_events,
             progress,
             price_mu0=price_responses(table, spec, train_rows, churn),
+            modifiers=effect_modifiers(table, spec),
         )
         skipped.update({f"uplift__{a}": reason for a, reason in fit.skipped.items()})
         if fit.models:
@@ -169,6 +170,11 @@ def train(
         "features": len(spec.names),
         "uplift_method": METHOD if uplift_models else "none",
         "uplift_actions": ",".join(uplift_models) or "none",
+        "uplift_modifiers": "; ".join(
+            f"{action}: {', '.join(spec.names[i] for i in indices)}"
+            for action, indices in effect_modifiers(table, spec).items()
+        )
+        or "none",
         "horizon_years": config.horizon_years,
         "discount_rate": config.discount_rate,
         "data_fingerprint": table.fingerprint,
@@ -185,6 +191,19 @@ def train(
     if value is not None:
         notes.append(f"value: {value_note}")
     return TrainResult(bundle, evaluation, test, params, notes)
+
+
+def effect_modifiers(table: ContractTable, spec: FeatureSpec) -> dict[str, list[int]]:
+    """Per action, the feature-matrix indices of the features the contract declares it
+    acts through (``roles.treatment.modifiers``; validated against ``roles.features``)."""
+    treatment = table.contract.roles.treatment
+    if treatment is None:
+        return {}
+    names = list(spec.names)
+    return {
+        action: [names.index(name) for name in features]
+        for action, features in treatment.modifiers.items()
+    }
 
 
 def price_responses(

@@ -214,6 +214,35 @@ def test_bad_price_actions_are_refused(tmp_path: Path, prices: str, message: str
     assert message in str(error)
 
 
+def test_insurance_contract_declares_what_its_targeted_actions_act_through() -> None:
+    treatment = load_contract(INSURANCE).roles.treatment
+    assert treatment is not None
+    assert treatment.modifiers["payment_plan"] == ["late_payments_12m"]
+    assert "loyalty_discount_5" not in treatment.modifiers
+
+
+@pytest.mark.parametrize(
+    ("modifiers", "message"),
+    [
+        ("{coupon: [age]}", "roles.treatment.modifiers.coupon: not one of the values"),
+        ("{control: [age]}", "roles.treatment.modifiers.control: the control arm has no effect"),
+        (
+            "{payment_plan: [age, late_payments]}",
+            "roles.treatment.modifiers.payment_plan[1]: 'late_payments' is not one of "
+            "roles.features (did you mean 'late_payments_12m'?)",
+        ),
+        ("{payment_plan: late_payments_12m}", "roles.treatment.modifiers.payment_plan"),
+    ],
+)
+def test_bad_effect_modifiers_are_refused(tmp_path: Path, modifiers: str, message: str) -> None:
+    text = INSURANCE.read_text(encoding="utf-8")
+    start = text.index("    modifiers:")
+    end = text.index("  segment: segment")
+    edited = text[:start] + f"    modifiers: {modifiers}\n" + text[end:]
+    error = contract_refusal(tmp_path, edited)
+    assert message in str(error)
+
+
 def test_insurance_contract_accepts_the_synthetic_generator() -> None:
     from training.synth import generate_book
 

@@ -73,6 +73,8 @@ def test_trains_every_part_on_the_insurance_book(trained: TrainResult) -> None:
     assert trained.evaluation.metrics["churn_roc_auc"] > 0.7
     assert set(manifest.features.derived) == {"price_change", "price_to_new_business"}
     assert "noise_1" in manifest.features.names
+    # the contract's declared effect modifiers reach the uplift learner and the run's params
+    assert "payment_plan: late_payments_12m" in str(trained.params["uplift_modifiers"])
 
 
 def test_loaded_bundle_scores_exactly_like_the_trained_one(
@@ -116,6 +118,7 @@ def test_telecom_table_trains_churn_and_says_what_was_skipped(tmp_path: Path) ->
     assert any("uplift skipped" in note for note in result.notes)
     assert result.evaluation.metrics["churn_roc_auc"] > 0.7
     assert manifest.features.derived == ()
+    assert result.params["uplift_modifiers"] == "none"
 
 
 def test_one_class_label_is_refused(tmp_path: Path) -> None:

@@ -167,11 +167,16 @@ class PriceChange(_Strict):
 class TreatmentRole(_Strict):
     """The campaign arm of each customer; a missing value means "not in the campaign".
     ``prices``: the arms that change the renewal premium, and how; their uplift also
-    draws on the churn model's response to that price change (training/models/uplift.py)."""
+    draws on the churn model's response to that price change (training/models/uplift.py).
+    ``modifiers``: per arm, the features it is designed to act through (a payment plan:
+    late payments); its uplift model is let vary along them more freely
+    (training/models/additive.py). Optional: undeclared arms are learned from the data
+    alone."""
 
     column: str
     control: str = "control"
     prices: dict[str, PriceChange] = Field(default_factory=dict)
+    modifiers: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class Roles(_Strict):
@@ -332,6 +337,16 @@ def _check(contract: Contract) -> list[str]:
                 )
         if roles.treatment.prices and (roles.premium is None or roles.proposed_premium is None):
             problems.append("roles.treatment.prices: needs the premium and proposed_premium roles")
+        for action, names in roles.treatment.modifiers.items():
+            where = f"roles.treatment.modifiers.{action}"
+            if values is not None and action not in values:
+                problems.append(f"{where}: not one of the values of column {treatment!r}")
+            elif action == roles.treatment.control:
+                problems.append(f"{where}: the control arm has no effect to modify")
+            for i, name in enumerate(names):
+                if name not in seen:
+                    hint = did_you_mean(name, roles.features)
+                    problems.append(f"{where}[{i}]: {name!r} is not one of roles.features{hint}")
     return problems
 
 

@@ -25,7 +25,9 @@ on every action, on two books):
   regression with offset), then small, strongly regularised LightGBM trees (``init_score``)
   whose number is chosen by 5-fold cross-validation; then one **stage per action** on top
   of it (what this action does beyond that): a ridge-penalised *additive* logistic
-  regression (training/models/additive.py; penalty by 5-fold CV). Per-action effects sit
+  regression (training/models/additive.py; penalty by 5-fold CV; the features the contract
+  declares the action acts through, ``roles.treatment.modifiers``, penalised ten times
+  less). Per-action effects sit
   on small groups of one action's ~8k treated customers; three-leaf boosted trees found
   them less well (bench/results/train.md, 2026-11-23: bundle_discount +0.03, payment_plan
   +0.06 in effect-Qini ratio, averaged over two books and two seeds). Uplift = ``μ0(x) −
@@ -44,7 +46,7 @@ action.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -69,7 +71,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 METHOD = (
     "S-learner (5-fold committee) + log-odds offset learner (shared contact stage: LightGBM; "
-    "per action: ridge additive logistic) average, distilled per action (LightGBM)"
+    "per action: ridge additive logistic, declared effect modifiers penalised less) average, "
+    "distilled per action (LightGBM)"
 )
 S_LEARNER_FOLDS = 5
 """Members of the S-learner committee, each stopped early on its own fold of the rows."""
@@ -169,9 +172,14 @@ class OffsetUplift:
 
 
 def fit_offset_uplift(
-    data: UpliftData, mu0: FloatArray, actions: Sequence[str], seed: int
+    data: UpliftData,
+    mu0: FloatArray,
+    actions: Sequence[str],
+    seed: int,
+    modifiers: Mapping[str, Collection[int]] | None = None,
 ) -> OffsetUplift:
-    """Fit the offset learner on the treated rows of ``actions`` (``mu0``: per data row)."""
+    """Fit the offset learner on the treated rows of ``actions`` (``mu0``: per data row;
+    ``modifiers``: per action, the feature indices it is declared to act through)."""
     base = logit(mu0)
     treated = np.isin(data.arm, list(actions))
     shared = fit_offset_stage(
@@ -185,8 +193,9 @@ def fit_offset_uplift(
     for i, action in enumerate(actions, start=1):
         rows = data.arm == action
         stages[action] = fit_additive_stage(
-            basis, data.x[rows], data.y[rows], contacted[rows], seed + 50 + i
-        )
+            basis, data.x[rows], data.y[rows], contacted[rows], seed + 50 + i,
+            (modifiers or {}).get(action, ()),
+        )  # fmt: skip
     return OffsetUplift(shared, stages)
 
 
@@ -264,16 +273,19 @@ def fit_uplift(
     min_events: int = 50,
     progress: Callable[[str], None] = lambda _: None,
     price_mu0: Mapping[str, FloatArray] | None = None,
+    modifiers: Mapping[str, Collection[int]] | None = None,
 ) -> UpliftFit:
     """Fit one distilled uplift regressor per action with enough data. ``price_mu0``: per
-    price action, μ0 of every data row at the premium that action offers."""
+    price action, μ0 of every data row at the premium that action offers; ``modifiers``:
+    per action, the indices of the features it is declared to act through (the offset
+    learner's per-action stage penalises them less, training/models/additive.py)."""
     actions, skipped, counts = eligible_actions(data, min_rows, min_events)
     if not actions:
         return UpliftFit({}, skipped, counts)
     s_uplift = fit_s_learner_uplift(data, actions, seed, progress)
     mu0_all = mu0(data.x)
     progress("uplift: log-odds offset learner (shared contact stage, then per action)")
-    offset = fit_offset_uplift(data, mu0_all, actions, seed).uplift(data.x, mu0_all)
+    offset = fit_offset_uplift(data, mu0_all, actions, seed, modifiers).uplift(data.x, mu0_all)
 
     models: dict[str, lgb.Booster] = {}
     for i, action in enumerate(actions, start=1):
