@@ -18,10 +18,11 @@ codes. The penalty is chosen by K-fold cross-validated deviance over a fixed gri
 What the basis does not know, the data's owner may: the features an action is *designed*
 to work through (a payment plan for customers who pay late: the contract's
 ``roles.treatment.modifiers``, the effect modifiers of the causal-inference literature).
-Their columns are penalised ``MODIFIER_PENALTY_FACTOR`` times less, a prior that the
-action's effect varies along them; the other features stay in, at the full penalty, so a
-declaration narrows nothing and a wrong one costs little (bench/results/train.md,
-2026-12-05).
+Their columns get ``MODIFIER_PENALTY_FACTOR`` of the penalty, a prior that the action's
+effect varies along them; the other features stay in, at the full penalty, so a
+declaration narrows nothing. It is a prior all the same: on the 200k books the demo
+contract's declarations raised payment_plan's effect-Qini ratio by 0.07 on average, and
+declaring noise features instead cost it 0.03-0.09 (bench/results/train.md, 2026-12-05).
 """
 
 from __future__ import annotations
