@@ -67,21 +67,19 @@ Policies, all under the same budgets and total caps
 ``oracle``
     Knows the true effects: per customer every action the context allows (channel, event,
     validity; eligibility and guardrails are *not* imposed) with a positive true net value,
-    best first, allocated by true net value. ``oracle_within_rules`` is the same, limited to
-    what the rule set's eligibility and guardrails allow: the gap between the two is what
-    the rule set's targeting costs, the gap to ``engine`` what the model costs.
-``oracle_value_per_cost``
-    The oracle as a knapsack heuristic: true net value per unit of booked cost, best first.
-``oracle_shadow_price``
-    The oracle as the priced knapsack (``allocate`` with ``shadow_price``) over the true
-    net values: each budget and cap priced so that every customer's best true value net of
-    the prices just fits, then repaired greedily. The strongest yardstick here.
-
-The oracle is a greedy allocation: it is the exact optimum when no budget or cap binds
-(then every customer gets their best action, which no policy can beat), and a strong
-heuristic, not a proven optimum, when one does (a knapsack: ``oracle_value_per_cost``
-then often earns more, ``oracle_shadow_price`` more still: it is within a few customers
-at the margin of the optimum of the linear relaxation).
+    allocated under the same budgets and caps in three ways, and the best of the three by
+    true net value (``training.simulation.policies.oracle_allocations``):
+    ``oracle_greedy`` (largest true value first: the exact optimum when no budget or cap
+    binds, since every customer then gets their best action), ``oracle_value_per_cost``
+    (true value per unit of booked cost first) and ``oracle_shadow_price`` (the priced
+    knapsack the engine's ``shadow_price`` allocation uses, over the true values: within a
+    few customers at the margin of the optimum of the linear relaxation). The three are
+    reported too. When a budget binds none is a proven optimum; the oracle is the best of
+    them, which in practice is the priced one.
+``oracle_within_rules``
+    The same, limited to what the rule set's eligibility and guardrails allow: the gap
+    between ``oracle`` and it is what the rule set's targeting costs, the gap from it to
+    ``engine`` what the model costs.
 
 Renewal pricing
 ===============

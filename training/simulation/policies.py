@@ -24,6 +24,7 @@ TOP_DECILE: Final = "top_decile_discount_10"
 CHEAPEST: Final = "cheapest_offer"
 ORACLE: Final = "oracle"
 ORACLE_WITHIN_RULES: Final = "oracle_within_rules"
+ORACLE_GREEDY: Final = "oracle_greedy"
 ORACLE_PER_COST: Final = "oracle_value_per_cost"
 ORACLE_SHADOW_PRICE: Final = "oracle_shadow_price"
 TOP_DECILE_ACTION: Final = "loyalty_discount_10"
@@ -66,16 +67,18 @@ def all_policies(m: ActionMatrices, engine_allocation: Allocation | None = None)
         (NO_ACTION, lambda m: np.full(m.rows, -1, dtype=np.int16)),
         (TOP_DECILE, top_decile),
         (CHEAPEST, cheapest),
-        (ORACLE, lambda m: oracle(m, within_rules=False)),
-        (ORACLE_WITHIN_RULES, lambda m: oracle(m, within_rules=True)),
-        (ORACLE_PER_COST, oracle_per_cost),
-        (ORACLE_SHADOW_PRICE, oracle_shadow_price),
     ]
     found = []
     for name, build in builders:
         chosen = build(m)
         if chosen is not None:
             found.append(Policy(name, chosen, m))
+    if m.truth is not None:
+        unrestricted = oracle_allocations(m, within_rules=False)
+        within = oracle_allocations(m, within_rules=True)
+        found.append(Policy(ORACLE, best_oracle(m, unrestricted), m))
+        found.append(Policy(ORACLE_WITHIN_RULES, best_oracle(m, within), m))
+        found += [Policy(name, chosen, m) for name, chosen in unrestricted.items()]
     return found
 
 
@@ -103,43 +106,43 @@ def cheapest(m: ActionMatrices) -> Chosen:
     return _ranked(m, valid, order_key, np.broadcast_to(risk[:, None], valid.shape))
 
 
-def oracle(m: ActionMatrices, *, within_rules: bool) -> Chosen | None:
-    if m.truth is None:
-        return None
+def oracle_allocations(m: ActionMatrices, *, within_rules: bool) -> dict[str, Chosen]:
+    """The oracle's three ways of allocating the budgets over the true net values (the
+    truth must be present): every action the context allows with a positive true net value
+    (``within_rules``: only those the rule set's eligibility and guardrails also allow),
+    allocated
+
+    - ``oracle_greedy``: largest true net value first; the exact optimum when no budget or
+      cap binds (every customer gets their best action);
+    - ``oracle_value_per_cost``: most true value per unit of booked cost first (free
+      positive value first), a knapsack heuristic;
+    - ``oracle_shadow_price``: the Lagrangian knapsack (``engine.decision.allocation``,
+      priority ``shadow_price``): each budget and cap priced so that every customer's best
+      true value net of the prices just fits, then repaired greedily; within a few
+      customers of the optimum of the linear relaxation."""
+    assert m.truth is not None
     net = m.truth.net_value
     valid = m.allowed & m.truth.valued[None, :] & (net > 0)
     if within_rules:
         valid &= m.qualifies
     key = np.where(valid, net, -np.inf)
-    return _ranked(m, valid, key, key)
-
-
-def oracle_per_cost(m: ActionMatrices) -> Chosen | None:
-    """The oracle as a knapsack heuristic: per customer the action with the most true value
-    per unit of booked cost, allocated in that order (free positive value first). Under
-    binding budgets it often beats ``oracle``; it is a better yardstick, not an optimum."""
-    if m.truth is None:
-        return None
-    net, cost = m.truth.net_value, chargeable_cost(m)
-    valid = m.allowed & m.truth.valued[None, :] & (net > 0)
+    cost = chargeable_cost(m)
     with np.errstate(divide="ignore", invalid="ignore"):
-        density = np.where(cost > 0, net / cost, np.inf)
-    key = np.where(valid, density, -np.inf)
-    return _ranked(m, valid, key, key)
+        density = np.where(valid, np.where(cost > 0, net / cost, np.inf), -np.inf)
+    return {
+        ORACLE_GREEDY: _ranked(m, valid, key, key),
+        ORACLE_PER_COST: _ranked(m, valid, density, density),
+        ORACLE_SHADOW_PRICE: _ranked(m, valid, key, key, "shadow_price"),
+    }
 
 
-def oracle_shadow_price(m: ActionMatrices) -> Chosen | None:
-    """The oracle as the Lagrangian knapsack (``engine.decision.allocation``, priority
-    ``shadow_price``) over the true net values: each budget and cap priced so that every
-    customer's best true value net of the prices just fits, then repaired greedily. Under
-    binding budgets the strongest yardstick here (within a few customers of the optimum
-    of the linear relaxation); like the others it imposes no eligibility."""
-    if m.truth is None:
-        return None
+def best_oracle(m: ActionMatrices, allocations: dict[str, Chosen]) -> Chosen:
+    """Of ``allocations``, the one of highest total true net value (the oracle knows it).
+    No allocation here is a proven optimum when a budget binds, so the oracle takes the
+    best it can find rather than one heuristic's answer."""
+    assert m.truth is not None
     net = m.truth.net_value
-    valid = m.allowed & m.truth.valued[None, :] & (net > 0)
-    key = np.where(valid, net, -np.inf)
-    return _ranked(m, valid, key, key, "shadow_price")
+    return max(allocations.values(), key=lambda c: float(Policy("", c, m).per_row(net).sum()))
 
 
 def _valued(m: ActionMatrices) -> Mask:
