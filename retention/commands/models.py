@@ -95,6 +95,11 @@ def train(
                     result.bundle, sample, experiment, result.params, metrics,
                     [*plots.values(), report], register,
                 )  # fmt: skip
+                # Compiled once here, the slow offline job, so the first `retention score` of
+                # this bundle on this machine does not pay for it (~6 s for the demo bundle;
+                # the cache is keyed by model text, so the registered copy hits it too).
+                progress("compiling the models for batch scoring (cached on this machine)")
+                result.bundle.compiled_predictors()
         for note in result.notes:
             console.print(f"[yellow]note:[/yellow] {note}")
         names = [

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from engine.scoring import compiled
 from retention.cli import app
 from training.synth import generate_book
 
@@ -33,13 +34,23 @@ def _run(*args: str) -> tuple[int, str]:
 
 
 @pytest.mark.slow
-def test_train_register_promote_evaluate_score(workdir: Path) -> None:
+def test_train_register_promote_evaluate_score(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = workdir / "compiled"
+    monkeypatch.setenv(compiled.CACHE_ENV, str(cache))
     code, out = _run(
         "train", "--data", "book.parquet", "--register", "--out", "trained",
         "--min-action-rows", "200",
     )  # fmt: skip
     assert code == 0, out
     assert "registered: retention-bundle version 1" in out
+    # every model of the bundle is already compiled for batch scoring on this machine
+    bundle = workdir / "trained" / "bundle"
+    if compiled.cache_key(b"") is not None:  # lleaves installed (a core dependency)
+        models = [bundle / "churn.txt", *bundle.glob("uplift__*.txt")]
+        keys = {compiled.cache_key(m.read_bytes()) for m in models}
+        assert keys <= {f.name for f in cache.iterdir()}
     assert "churn_roc_auc" in out
     assert (workdir / "trained" / "report" / "report.html").stat().st_size > 10_000
     assert (workdir / "trained" / "report" / "calibration.png").exists()
