@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from engine.decision import Allocation, allocate, allocate_budgets
 from engine.rules.ruleset import BudgetAllocation as Priority
-from training.simulation.matrices import ActionMatrices, Mask, Numbers
+from training.simulation.matrices import ActionMatrices, Mask, Numbers, TrueValues
 
 ENGINE: Final = "engine"
 NO_ACTION: Final = "no_action"
@@ -74,10 +74,10 @@ def all_policies(m: ActionMatrices, engine_allocation: Allocation | None = None)
         if chosen is not None:
             found.append(Policy(name, chosen, m))
     if m.truth is not None:
-        unrestricted = oracle_allocations(m, within_rules=False)
-        within = oracle_allocations(m, within_rules=True)
-        found.append(Policy(ORACLE, best_oracle(m, unrestricted), m))
-        found.append(Policy(ORACLE_WITHIN_RULES, best_oracle(m, within), m))
+        unrestricted = oracle_allocations(m, m.truth, within_rules=False)
+        within = oracle_allocations(m, m.truth, within_rules=True)
+        found.append(Policy(ORACLE, best_oracle(m, m.truth, unrestricted), m))
+        found.append(Policy(ORACLE_WITHIN_RULES, best_oracle(m, m.truth, within), m))
         found += [Policy(name, chosen, m) for name, chosen in unrestricted.items()]
     return found
 
@@ -106,9 +106,11 @@ def cheapest(m: ActionMatrices) -> Chosen:
     return _ranked(m, valid, order_key, np.broadcast_to(risk[:, None], valid.shape))
 
 
-def oracle_allocations(m: ActionMatrices, *, within_rules: bool) -> dict[str, Chosen]:
-    """The oracle's three ways of allocating the budgets over the true net values (the
-    truth must be present): every action the context allows with a positive true net value
+def oracle_allocations(
+    m: ActionMatrices, truth: TrueValues, *, within_rules: bool
+) -> dict[str, Chosen]:
+    """The oracle's three ways of allocating the budgets over the true net values
+    (``truth``: ``m.truth``): every action the context allows with a positive true net value
     (``within_rules``: only those the rule set's eligibility and guardrails also allow),
     allocated
 
@@ -120,9 +122,8 @@ def oracle_allocations(m: ActionMatrices, *, within_rules: bool) -> dict[str, Ch
       priority ``shadow_price``): each budget and cap priced so that every customer's best
       true value net of the prices just fits, then repaired greedily; within a few
       customers of the optimum of the linear relaxation."""
-    assert m.truth is not None
-    net = m.truth.net_value
-    valid = m.allowed & m.truth.valued[None, :] & (net > 0)
+    net = truth.net_value
+    valid = m.allowed & truth.valued[None, :] & (net > 0)
     if within_rules:
         valid &= m.qualifies
     key = np.where(valid, net, -np.inf)
@@ -136,12 +137,11 @@ def oracle_allocations(m: ActionMatrices, *, within_rules: bool) -> dict[str, Ch
     }
 
 
-def best_oracle(m: ActionMatrices, allocations: dict[str, Chosen]) -> Chosen:
+def best_oracle(m: ActionMatrices, truth: TrueValues, allocations: dict[str, Chosen]) -> Chosen:
     """Of ``allocations``, the one of highest total true net value (the oracle knows it).
     No allocation here is a proven optimum when a budget binds, so the oracle takes the
     best it can find rather than one heuristic's answer."""
-    assert m.truth is not None
-    net = m.truth.net_value
+    net = truth.net_value
     return max(allocations.values(), key=lambda c: float(Policy("", c, m).per_row(net).sum()))
 
 
