@@ -10,6 +10,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
 from engine.errors import ModelNotFound, RegistryError
 from engine.scoring.bundle import ModelBundle
@@ -34,6 +35,15 @@ def signature_sample(bundle: ModelBundle, frame: pd.DataFrame, rows: int = 200) 
     return sample
 
 
+def _fit_param(value: str | float | int) -> str | float | int:
+    """``value``, cut to what MLflow stores for a parameter (a long contract declaration,
+    e.g. many effect modifiers, must not fail a finished training run)."""
+    if isinstance(value, str) and len(value) > MAX_PARAM_VAL_LENGTH:
+        marker = " … (truncated)"
+        return value[: MAX_PARAM_VAL_LENGTH - len(marker)] + marker
+    return value
+
+
 def log_training_run(
     bundle: ModelBundle,
     sample: pd.DataFrame,
@@ -54,7 +64,7 @@ def log_training_run(
         output = bundle.score_frame(sample)
         signature = infer_signature(sample, output)
         with mlflow.start_run() as run:
-            mlflow.log_params(params)
+            mlflow.log_params({key: _fit_param(value) for key, value in params.items()})
             mlflow.log_metrics(metrics)
             for artifact in artifacts:
                 mlflow.log_artifact(str(artifact), artifact_path="report")

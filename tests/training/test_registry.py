@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
 from engine.errors import ModelNotFound
 from engine.scoring.bundle import ModelBundle
@@ -58,6 +60,22 @@ def test_register_resolve_and_promote(
     for unknown in ("challenger", "17", "0123456789abcdef0123456789abcdef", "/no/such/dir"):
         with pytest.raises(ModelNotFound):
             resolve_bundle(unknown, cache_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_a_parameter_longer_than_mlflow_stores_is_cut_not_fatal(
+    tracking: str, trained: TrainResult, small_book: pd.DataFrame
+) -> None:
+    long = "payment_plan: " + ", ".join(f"feature_{i}" for i in range(2_000))
+    logged = log_training_run(
+        trained.bundle, signature_sample(trained.bundle, small_book), "tests",
+        {**trained.params, "uplift_modifiers": long}, trained.evaluation.metrics, [], True,
+    )  # fmt: skip
+    assert logged.version == "1"
+    stored = MlflowClient().get_run(logged.run_id).data.params["uplift_modifiers"]
+    assert len(stored) <= MAX_PARAM_VAL_LENGTH
+    assert stored.startswith("payment_plan: feature_0, feature_1")
+    assert stored.endswith("(truncated)")
 
 
 @pytest.mark.slow
