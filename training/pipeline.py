@@ -122,6 +122,9 @@ def train(
             x=x[train_rows], y=outcome(table)[train_rows], arm=arm[train_rows],
             categorical=spec.categorical_indices,
         )  # fmt: skip
+        modifiers = effect_modifiers(table, spec)
+        if modifiers:
+            progress(f"uplift: declared effect modifiers ({modifiers_text(table)})")
         fit = fit_uplift(
             data,
             lambda m: np.asarray(churn.predict(m), dtype=np.float64),
@@ -130,7 +133,7 @@ def train(
             config.min_action_events,
             progress,
             price_mu0=price_responses(table, spec, train_rows, churn),
-            modifiers=effect_modifiers(table, spec),
+            modifiers=modifiers,
         )
         skipped.update({f"uplift__{a}": reason for a, reason in fit.skipped.items()})
         if fit.models:
@@ -170,11 +173,7 @@ def train(
         "features": len(spec.names),
         "uplift_method": METHOD if uplift_models else "none",
         "uplift_actions": ",".join(uplift_models) or "none",
-        "uplift_modifiers": "; ".join(
-            f"{action}: {', '.join(spec.names[i] for i in indices)}"
-            for action, indices in effect_modifiers(table, spec).items()
-        )
-        or "none",
+        "uplift_modifiers": modifiers_text(table) or "none",
         "horizon_years": config.horizon_years,
         "discount_rate": config.discount_rate,
         "data_fingerprint": table.fingerprint,
@@ -204,6 +203,14 @@ def effect_modifiers(table: ContractTable, spec: FeatureSpec) -> dict[str, list[
         action: [names.index(name) for name in features]
         for action, features in treatment.modifiers.items()
     }
+
+
+def modifiers_text(table: ContractTable) -> str:
+    """The contract's effect-modifier declarations in one line (empty when none)."""
+    treatment = table.contract.roles.treatment
+    if treatment is None:
+        return ""
+    return "; ".join(f"{a}: {', '.join(names)}" for a, names in treatment.modifiers.items())
 
 
 def price_responses(
