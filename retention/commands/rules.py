@@ -185,6 +185,19 @@ def simulate(
         _print_simulation(report)
 
 
+def _engine_against(policies: dict[str, Any]) -> str:
+    """One line: the engine's true net value against the baseline and the oracles."""
+    engine = policies["engine"]["true_net_value"]
+    parts = []
+    for name in ("top_decile_discount_10", "oracle", "oracle_within_rules"):
+        other = policies.get(name, {}).get("true_net_value")
+        if other:  # absent, or zero: no ratio to show
+            ratio = engine / other
+            parts.append(f"{ratio:.2f}× {name}" if name.startswith("top") else
+                         f"{ratio:.1%} of {name}")  # fmt: skip
+    return "engine's true net value: " + (", ".join(parts) or "no policy to compare with")
+
+
 def _print_simulation(report: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -202,6 +215,8 @@ def _print_simulation(report: dict[str, Any]) -> None:
         table.add_row(*row, *([_money(p["true_net_value"])] if truth else []))
     console.print(table)
     engine = report["policies"]["engine"]
+    if truth:
+        console.print(_engine_against(report["policies"]))
     segments = Table("segment", "customers", "contacts", "cost", "expected", "actions",
                      title="Engine by segment")  # fmt: skip
     for name, s in engine["by_segment"].items():

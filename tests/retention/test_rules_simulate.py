@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def test_tables_without_json(book: Path, bundle: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "oracle" in result.stdout
     assert "approve_all" in result.stdout
+    words = " ".join(result.stdout.split())
+    assert re.search(r"engine's true net value: -?\d+\.\d\d× top_decile_discount_10, "
+                     r"-?\d+\.\d% of oracle, -?\d+\.\d% of oracle_within_rules", words)  # fmt: skip
 
 
 def test_diff_of_a_file_with_itself(book: Path, bundle: Path) -> None:
