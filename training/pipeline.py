@@ -187,6 +187,14 @@ def train(
                 f"uplift {action}: {spread.text}: calibration slope {spread.interval}; "
                 "its ranking is modelled but unproven on this data"
             )
+    treatment = table.contract.roles.treatment
+    received = {str(a) for a in arm if a is not None}
+    for action in treatment.modifiers if treatment is not None else {}:
+        if action not in received:
+            notes.append(
+                f"uplift {action}: effect modifiers declared, but no customer in the table "
+                "received it: the declaration is unused"
+            )
     if value is not None:
         notes.append(f"value: {value_note}")
     return TrainResult(bundle, evaluation, test, params, notes)

@@ -121,6 +121,25 @@ def test_telecom_table_trains_churn_and_says_what_was_skipped(tmp_path: Path) ->
     assert result.params["uplift_modifiers"] == "none"
 
 
+@pytest.mark.slow
+def test_modifiers_declared_for_an_action_nobody_received_are_noted(
+    small_book: pd.DataFrame,
+    small_table: ContractTable,
+    small_config: TrainConfig,
+    trained: TrainResult,
+    tmp_path: Path,
+) -> None:
+    # every declared action is in the full book: nothing to say there
+    assert not any("effect modifiers declared" in note for note in trained.notes)
+    without = small_book[small_book["treatment"] != "payment_plan"].reset_index(drop=True)
+    table = validate_frame(without, small_table.contract)
+    result = train(table, tmp_path / "bundle", small_config)
+    assert any(
+        note.startswith("uplift payment_plan: effect modifiers declared, but no customer")
+        for note in result.notes
+    )
+
+
 def test_one_class_label_is_refused(tmp_path: Path) -> None:
     table = telecom_table()
     frame = table.frame.copy()
