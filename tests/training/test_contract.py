@@ -196,6 +196,15 @@ def test_insurance_contract_declares_its_price_actions() -> None:
     assert "bundle_discount" not in treatment.prices
 
 
+def _treatment_entry_replaced(key: str, value: str) -> str:
+    """The insurance contract with ``roles.treatment.<key>`` (and the treatment entries
+    after it) replaced by ``<key>: <value>``."""
+    text = INSURANCE.read_text(encoding="utf-8")
+    start = text.index(f"    {key}:")
+    end = text.index("  segment: segment")
+    return text[:start] + f"    {key}: {value}\n" + text[end:]
+
+
 @pytest.mark.parametrize(
     ("prices", "message"),
     [
@@ -206,11 +215,7 @@ def test_insurance_contract_declares_its_price_actions() -> None:
     ],
 )
 def test_bad_price_actions_are_refused(tmp_path: Path, prices: str, message: str) -> None:
-    text = INSURANCE.read_text(encoding="utf-8")
-    start = text.index("    prices:")
-    end = text.index("  segment: segment")
-    edited = text[:start] + f"    prices: {prices}\n" + text[end:]
-    error = contract_refusal(tmp_path, edited)
+    error = contract_refusal(tmp_path, _treatment_entry_replaced("prices", prices))
     assert message in str(error)
 
 
@@ -235,11 +240,7 @@ def test_insurance_contract_declares_what_its_targeted_actions_act_through() -> 
     ],
 )
 def test_bad_effect_modifiers_are_refused(tmp_path: Path, modifiers: str, message: str) -> None:
-    text = INSURANCE.read_text(encoding="utf-8")
-    start = text.index("    modifiers:")
-    end = text.index("  segment: segment")
-    edited = text[:start] + f"    modifiers: {modifiers}\n" + text[end:]
-    error = contract_refusal(tmp_path, edited)
+    error = contract_refusal(tmp_path, _treatment_entry_replaced("modifiers", modifiers))
     assert message in str(error)
 
 
